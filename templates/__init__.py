@@ -1,0 +1,1 @@
+"""Email templates, shipped inside the wheel as ``tracker.templates`` package data."""

@@ -1,0 +1,241 @@
+"""Commands about whole contracts: add, import, list, show, extend, gaps, timeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from tracker.cli.common import run_with_app
+
+
+def register(app: typer.Typer) -> None:
+    app.command("add")(add)
+    app.command("import")(import_file)
+    app.command("list")(list_command)
+    app.command("show")(show)
+    app.command("extend")(extend)
+    app.command("gaps")(gaps)
+    app.command("timeline")(timeline)
+
+
+def add(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Unique reference, e.g. PCC/D/2018/25."),
+    title: str = typer.Option(..., "--title", help="What the contract provides."),
+    provider: str = typer.Option(..., "--provider", help="The organisation delivering it."),
+    start: str = typer.Option(..., "--start", metavar="DATE", help="Start date: 2023-08-01 or 1/8/2023 (day first)."),
+    end: str = typer.Option(..., "--end", metavar="DATE", help="End date of the current term."),
+    commissioner: str | None = typer.Option(None, "--commissioner", help="The commissioning body."),
+    value: str | None = typer.Option(None, "--value", metavar="AMOUNT", help="Stated contract value in GBP, e.g. 665905 or £665,905."),
+    owner: str | None = typer.Option(None, "--owner", metavar="EMAIL", help="Commissioning manager's email."),
+    sponsor: str | None = typer.Option(None, "--sponsor", metavar="EMAIL", help="Escalation contact's email (e.g. the CFO)."),
+    watcher: list[str] | None = typer.Option(None, "--watcher", metavar="EMAIL", help="Someone else to keep informed (repeatable)."),
+    extension_until: str | None = typer.Option(None, "--extension-until", metavar="DATE", help="An extension option to this date."),
+    extension_notice_days: str | None = typer.Option(None, "--extension-notice-days", metavar="N", help="Notice needed, in days before the end."),
+    extension_notice_by: str | None = typer.Option(None, "--extension-notice-by", metavar="DATE", help="Or: the date notice must be given by."),
+    intervention_months: str | None = typer.Option(None, "--intervention-months", metavar="N", help="Average programme length, for the last-referral date."),
+    notes: str | None = typer.Option(None, "--notes", help="Free text."),
+) -> None:
+    """Add a contract and derive its milestones.
+
+    Example: tracker add LANCS-DRIVE --title "Drive programme" --provider "Victim Support" --start 1/8/2023 --end 31/3/2025 --value 665905 --owner commissioning@example.org --extension-until 31/3/2026 --extension-notice-by 30/9/2024 --intervention-months 12
+    """
+    from tracker.errors import InvalidValue
+    from tracker.service.contracts import add_contracts
+    from tracker.service.inputs import parse_contract
+
+    raw: dict[str, Any] = {
+        "ref": ref, "title": title, "provider": provider, "start": start, "end": end,
+        "commissioner": commissioner, "value": value, "owner": owner, "sponsor": sponsor,
+        "watchers": list(watcher or []), "intervention_months": intervention_months, "notes": notes,
+    }  # fmt: skip
+    if extension_until is not None:
+        raw["extensions"] = [
+            {"until": extension_until, "notice_days": extension_notice_days, "notice_by": extension_notice_by}
+        ]
+    elif extension_notice_days is not None or extension_notice_by is not None:
+        raise InvalidValue("--extension-until", "", "is required with --extension-notice-days or --extension-notice-by")
+    try:
+        contract = parse_contract(raw)
+    except InvalidValue as exc:
+        raise InvalidValue(_option_name(exc.field), exc.value, exc.reason) from None
+    result = run_with_app(ctx, lambda app: add_contracts(app, [contract]))
+    typer.echo(f"Added {contract.ref}: {result.milestones} milestones.")
+    typer.echo(f"See it with: tracker show {_quote(contract.ref)}")
+
+
+def _option_name(field: str) -> str:
+    """Map parser field names to the option the user typed (extensions[0].until -> --extension-until)."""
+    mapping = {
+        "extensions[0].until": "--extension-until",
+        "extensions[0].notice_days": "--extension-notice-days",
+        "extensions[0].notice_by": "--extension-notice-by",
+    }
+    if field in mapping:
+        return mapping[field]
+    if field.startswith("watchers"):
+        return "--watcher"
+    return field if field == "ref" else "--" + field.replace("_", "-")
+
+
+def _quote(ref: str) -> str:
+    import shlex
+
+    return shlex.quote(ref)
+
+
+def import_file(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="YAML file with a top-level 'contracts:' list.", dir_okay=False),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and show what would be added; write nothing."),
+) -> None:
+    """Import contracts from a YAML file, all or nothing.
+
+    Every contract is checked before anything is written; one bad value in any
+    contract stops the whole import with the file, line and field named.
+
+    Example: tracker import contracts.yaml --dry-run
+    """
+    from tracker.service.contracts import add_contracts
+    from tracker.service.importer import read_contracts
+
+    contracts = read_contracts(file)
+    result = run_with_app(ctx, lambda app: add_contracts(app, contracts, dry_run=dry_run))
+    refs = ", ".join(result.refs)
+    if dry_run:
+        typer.echo(
+            f"Would import {len(result.refs)} contracts ({result.milestones} milestones): {refs}. "
+            "Nothing written (--dry-run)."
+        )
+    else:
+        typer.echo(f"Imported {len(result.refs)} contracts ({result.milestones} milestones): {refs}.")
+
+
+def list_command(
+    ctx: typer.Context,
+    ending_within: int | None = typer.Option(None, "--ending-within", metavar="DAYS", min=0, help="Only contracts ending within this many days."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """List contracts with their next decision, staffing risk and funding gap.
+
+    Example: tracker list --ending-within 365
+    """
+    from tracker.cli.output import console, print_json
+    from tracker.cli.render import contracts_table
+    from tracker.service.views import list_contracts
+
+    summaries = run_with_app(ctx, lambda app: list_contracts(app, ending_within=ending_within))
+    if json:
+        print_json([_summary_json(s) for s in summaries])
+        return
+    out = console()
+    if not summaries:
+        out.print("No contracts." if ending_within is None else f"No contracts end within {ending_within} days.")
+        return
+    out.print(contracts_table(summaries))
+
+
+def _summary_json(summary: Any) -> dict[str, Any]:
+    from tracker.cli.output import plain
+
+    data: dict[str, Any] = plain(summary)
+    data["staffing_risk"] = data.pop("staffing")
+    data["total_gap"] = plain(summary.total_gap)
+    data["total_at_risk"] = plain(summary.total_at_risk)
+    for gap in data["gaps"]:
+        gap["cost_unknown"] = gap["cost"] is None
+    return data
+
+
+def show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="The contract's ref."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """Show one contract: milestones, staffing risk, funding gaps and recent changes.
+
+    Example: tracker show LANCS-DRIVE
+    """
+    from tracker.cli.output import console, plain, print_json
+    from tracker.cli.render import print_detail
+    from tracker.service.views import contract_detail
+
+    detail = run_with_app(ctx, lambda app: contract_detail(app, ref))
+    if json:
+        data = plain(detail)
+        data["summary"] = _summary_json(detail.summary)
+        print_json(data)
+        return
+    print_detail(console(), detail)
+
+
+def extend(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="The contract's ref."),
+    decline: bool = typer.Option(False, "--decline", help="Decline the option instead (plan the exit)."),
+) -> None:
+    """Activate the next extension option (moves the end date and re-derives milestones).
+
+    Example: tracker extend LANCS-DRIVE
+    """
+    from tracker.service.contracts import extend as extend_contract
+
+    summary = run_with_app(ctx, lambda app: extend_contract(app, ref, decline=decline))
+    typer.echo(summary)
+
+
+def gaps(
+    ctx: typer.Context,
+    ref: str | None = typer.Argument(None, help="One contract's ref (default: all)."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """Funding gap per contract and financial year: cost less confirmed and received funding.
+
+    Expected and pledged funding is shown as at risk, never as secured; a year with
+    no cost lines is "cost unknown", not a zero gap.
+
+    Example: tracker gaps LANCS-DRIVE --json
+    """
+    from tracker.cli.output import console, plain, print_json
+    from tracker.cli.render import gaps_table, print_warnings
+    from tracker.service.views import gaps as gather
+
+    summaries = run_with_app(ctx, lambda app: gather(app, ref))
+    if json:
+        rows = []
+        for s in summaries:
+            years = plain(list(s.gaps))
+            for year in years:
+                year["cost_unknown"] = year["cost"] is None
+            rows.append({"ref": s.ref, "years": years, "total_gap": plain(s.total_gap), "total_at_risk": plain(s.total_at_risk), "warnings": list(s.warnings)})
+        print_json(rows)
+        return
+    out = console()
+    out.print(gaps_table(summaries))
+    print_warnings(out, summaries)
+
+
+def timeline(
+    ctx: typer.Context,
+    days: int = typer.Option(90, "--days", min=0, metavar="N", help="How far ahead to look (overdue ones always show)."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """Open decisions and dates across all contracts, overdue first, then by due date.
+
+    Example: tracker timeline --days 180
+    """
+    from tracker.cli.output import console, print_json
+    from tracker.cli.render import milestones_table
+    from tracker.service.views import timeline as gather
+
+    items = run_with_app(ctx, lambda app: gather(app, days=days))
+    if json:
+        print_json(items)
+        return
+    out = console()
+    if not items:
+        out.print(f"Nothing open in the next {days} days.")
+        return
+    out.print(milestones_table(items, title=f"Timeline: the next {days} days", with_ref=True))

@@ -1,0 +1,73 @@
+"""``tracker funding add`` and ``tracker cost add``: the money lines behind the gaps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from tracker.cli.common import run_with_app
+
+funding_group = typer.Typer(
+    help="Funding lines (what pays for each financial year).\n\nExample: tracker funding add LANCS-DRIVE --source 'Home Office' --year 2024/25 --amount 399543 --status confirmed",
+    no_args_is_help=True,
+)
+cost_group = typer.Typer(
+    help="Cost lines (what each financial year costs).\n\nExample: tracker cost add LANCS-DRIVE --year 2025/26 --amount 171790 --category Payroll",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(funding_group, name="funding")
+    app.add_typer(cost_group, name="cost")
+
+
+def _parse(parser: Any, raw: dict[str, Any]) -> Any:
+    """Parse with the import parser, naming fields as the options the user typed."""
+    from tracker.errors import InvalidValue
+
+    try:
+        return parser({k: v for k, v in raw.items() if v is not None}, "")
+    except InvalidValue as exc:
+        raise InvalidValue("--" + exc.field.lstrip(".").replace("_", "-"), exc.value, exc.reason) from None
+
+
+@funding_group.command("add")
+def funding_add(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="The contract's ref."),
+    source: str = typer.Option(..., "--source", help="Who pays, e.g. 'Home Office'."),
+    year: str = typer.Option(..., "--year", metavar="YEAR", help="Financial year: 2025/26, 2025-26 or 25/26."),
+    amount: str = typer.Option(..., "--amount", metavar="AMOUNT", help="GBP, e.g. 150000 or £150,000.00."),
+    status: str = typer.Option("expected", "--status", help="expected, pledged, confirmed, received or withdrawn."),
+    confirm_by: str | None = typer.Option(None, "--confirm-by", metavar="DATE", help="Date by which it must be confirmed."),
+) -> None:
+    """Add a funding line; gaps and funding-confirmation milestones are recomputed.
+
+    Example: tracker funding add LANCS-DRIVE --source "Partner contributions" --year 2025/26 --amount 50000 --status pledged --confirm-by 31/1/2025
+    """
+    from tracker.service.contracts import add_funding
+    from tracker.service.inputs import parse_funding
+
+    line = _parse(parse_funding, {"source": source, "year": year, "amount": amount, "status": status, "confirm_by": confirm_by})
+    typer.echo("Added " + run_with_app(ctx, lambda app: add_funding(app, ref, line)))
+
+
+@cost_group.command("add")
+def cost_add(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="The contract's ref."),
+    year: str = typer.Option(..., "--year", metavar="YEAR", help="Financial year: 2025/26, 2025-26 or 25/26."),
+    amount: str = typer.Option(..., "--amount", metavar="AMOUNT", help="GBP, e.g. 32663.22."),
+    category: str | None = typer.Option(None, "--category", help="e.g. Payroll, Venue hire."),
+) -> None:
+    """Add a cost line; gaps and funding-confirmation milestones are recomputed.
+
+    Example: tracker cost add LANCS-DRIVE --year 2025/26 --amount 32663.22 --category "Central support"
+    """
+    from tracker.service.contracts import add_cost
+    from tracker.service.inputs import parse_cost
+
+    cost = _parse(parse_cost, {"year": year, "amount": amount, "category": category})
+    typer.echo("Added " + run_with_app(ctx, lambda app: add_cost(app, ref, cost)))

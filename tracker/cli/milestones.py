@@ -1,0 +1,104 @@
+"""``tracker milestone add|done|cancel``: manual milestones and closing decisions."""
+
+from __future__ import annotations
+
+import typer
+
+from tracker.cli.common import run_with_app
+
+group = typer.Typer(
+    help="Add manual milestones and close decisions.\n\nExample: tracker milestone done LANCS-DRIVE extension_notice --note 'Decision 20/2024'",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(group, name="milestone")
+
+
+@group.command("add")
+def add(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="The contract's ref."),
+    kind: str = typer.Argument(..., help="procurement, publication, grant_agreement, review, custom or funding_confirmation."),
+    date: str | None = typer.Argument(None, metavar="[DATE]", help="Due date (or use --after with --working-days)."),
+    title: str | None = typer.Option(None, "--title", help="What must happen."),
+    note: str | None = typer.Option(None, "--note", help="Free text kept with it."),
+    after: str | None = typer.Option(None, "--after", metavar="DATE", help="Count working days from this date (e.g. a decision date)."),
+    working_days: str | None = typer.Option(None, "--working-days", metavar="N", help="Working days after --after (England and Wales bank holidays excluded)."),
+) -> None:
+    """Add a manual milestone (kept when derived milestones are recomputed).
+
+    A publication milestone can be given as N working days after a date.
+
+    Example: tracker milestone add LANCS-DRIVE publication --after 2/9/2024 --working-days 3 --title "Publish decision 20/2024"
+    """
+    from tracker.errors import InvalidValue
+    from tracker.service.contracts import add_milestone
+    from tracker.service.inputs import parse_milestone
+
+    raw = {"kind": kind, "due": date, "title": title, "note": note, "after": after, "working_days": working_days}
+    try:
+        milestone = parse_milestone({k: v for k, v in raw.items() if v is not None}, "")
+    except InvalidValue as exc:
+        field = exc.field.lstrip(".")
+        name = {"due": "DATE", "kind": "KIND"}.get(field, "--" + field.replace("_", "-"))
+        raise InvalidValue(name, exc.value, exc.reason) from None
+    typer.echo(run_with_app(ctx, lambda app: add_milestone(app, ref, milestone)))
+
+
+def _close(ctx: typer.Context, target: str, kind: str | None, note: str | None, *, done: bool) -> None:
+    from tracker.domain.text import parse_optional_text
+    from tracker.domain.types import MilestoneStatus
+    from tracker.errors import InvalidValue
+    from tracker.service.inputs import parse_kind
+    from tracker.service.milestones import close_milestone
+
+    milestone_id: int | None = None
+    parsed_kind = None
+    if kind is None:
+        if not target.isdigit():
+            raise InvalidValue("KIND", "", "is required after the ref (or give a milestone id alone)")
+        milestone_id = int(target)
+    else:
+        parsed_kind = parse_kind(kind, "KIND")
+    clean_note = parse_optional_text(note, "--note", max_length=2000)
+    status = MilestoneStatus.DONE if done else MilestoneStatus.CANCELLED
+    message = run_with_app(
+        ctx,
+        lambda app: close_milestone(
+            app, ref=target if milestone_id is None else None, kind=parsed_kind,
+            milestone_id=milestone_id, status=status, note=clean_note,
+        ),
+    )  # fmt: skip
+    typer.echo(message)
+
+
+@group.command("done")
+def done(
+    ctx: typer.Context,
+    target: str = typer.Argument(..., metavar="REF|ID", help="The contract's ref (or a milestone id alone)."),
+    kind: str | None = typer.Argument(None, metavar="[KIND]", help="The milestone kind, e.g. extension_notice."),
+    note: str | None = typer.Option(None, "--note", help="The decision taken, e.g. 'Decision 20/2024 approved'."),
+) -> None:
+    """Mark a decision done: its reminders stop and the note is kept as the record.
+
+    Example: tracker milestone done LANCS-DRIVE extension_notice --note "Decision 20/2024"
+
+    Example: tracker milestone done 42
+    """
+    _close(ctx, target, kind, note, done=True)
+
+
+@group.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    target: str = typer.Argument(..., metavar="REF|ID", help="The contract's ref (or a milestone id alone)."),
+    kind: str | None = typer.Argument(None, metavar="[KIND]", help="The milestone kind."),
+    note: str | None = typer.Option(None, "--note", help="Why it no longer applies."),
+) -> None:
+    """Cancel a milestone that no longer applies (kept in the history, never deleted).
+
+    Example: tracker milestone cancel LANCS-DRIVE review --note "Superseded by the re-procurement"
+    """
+    _close(ctx, target, kind, note, done=False)

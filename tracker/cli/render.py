@@ -1,0 +1,146 @@
+"""Rich renderings of the read models, shared by list, show, gaps, timeline and demo."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tracker.domain.dates import format_uk
+from tracker.domain.money import format_gbp
+from tracker.domain.types import MilestoneStatus
+from tracker.service.views import ContractDetail, ContractSummary, MilestoneView
+
+
+def _money(amount: object) -> str:
+    from decimal import Decimal
+
+    return format_gbp(amount) if isinstance(amount, Decimal) else "-"
+
+
+def days_phrase(days: int) -> str:
+    if days == 0:
+        return "today"
+    if days < 0:
+        return f"{-days} days overdue" if days != -1 else "1 day overdue"
+    return f"in {days} days" if days != 1 else "tomorrow"
+
+
+def staffing_text(summary: ContractSummary) -> Text:
+    style = "bold red" if summary.staffing.at_risk else ""
+    return Text(summary.staffing.summary, style=style)
+
+
+def contracts_table(summaries: Sequence[ContractSummary]) -> Table:
+    table = Table(title="Contracts", title_justify="left", show_lines=False)
+    for column in ("Ref", "Title", "Provider", "End", "Next decision", "Staffing", "Gap"):
+        table.add_column(column, overflow="fold")
+    for s in summaries:
+        next_decision = (
+            f"{s.next_decision.kind.value} {format_uk(s.next_decision.due)} ({days_phrase(s.next_decision.days_left)})"
+            if s.next_decision
+            else "-"
+        )
+        end = f"{format_uk(s.end)} ({days_phrase(s.days_to_end)})" if s.days_to_end >= 0 else f"{format_uk(s.end)} (ended)"
+        staffing = Text("AT RISK", style="bold red") if s.staffing.at_risk else Text(s.staffing.state.replace("_", " "))
+        table.add_row(s.ref, s.title, s.provider, end, next_decision, staffing, _money(s.total_gap))
+    return table
+
+
+def milestones_table(items: Sequence[MilestoneView], *, title: str, with_ref: bool = False) -> Table:
+    table = Table(title=title, title_justify="left")
+    columns = ["Due", "When", "Kind", "What", "Status", "Close with"]
+    if with_ref:
+        columns.insert(2, "Ref")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for m in items:
+        when = days_phrase(m.days_left) if m.status == MilestoneStatus.OPEN else ""
+        style = "bold red" if m.status == MilestoneStatus.OPEN and m.days_left < 0 and m.is_decision else ""
+        what = m.title if not m.note else f"{m.title}\n[dim]{m.note}[/dim]"
+        status = m.status.value + (f" ({m.closed_note})" if m.closed_note else "")
+        row = [format_uk(m.due), Text(when, style=style), m.kind.value, what, status, m.command or ""]
+        if with_ref:
+            row.insert(2, m.ref)
+        table.add_row(*row)
+    return table
+
+
+def gaps_table(summaries: Sequence[ContractSummary]) -> Table:
+    table = Table(title="Funding gaps by financial year", title_justify="left")
+    for column in ("Ref", "Year", "Cost", "Secured", "At risk", "Gap"):
+        table.add_column(column, justify="right" if column not in ("Ref", "Year") else "left")
+    for s in summaries:
+        for g in s.gaps:
+            cost = "cost unknown" if g.cost is None else format_gbp(g.cost)
+            if g.gap is None:
+                gap = Text("cost unknown", style="yellow")
+            elif g.gap > 0:
+                gap = Text(format_gbp(g.gap), style="bold red")
+            elif g.gap < 0:
+                gap = Text(f"surplus {format_gbp(-g.gap)}")
+            else:
+                gap = Text("none")
+            year = str(g.year) + ("" if g.in_term else " (outside term)")
+            table.add_row(s.ref, year, cost, format_gbp(g.secured), format_gbp(g.at_risk), gap)
+    return table
+
+
+def print_warnings(out: Console, summaries: Sequence[ContractSummary]) -> None:
+    for s in summaries:
+        for warning in s.warnings:
+            out.print(Text(f"Warning: {s.ref}: {warning}", style="yellow"))
+
+
+def print_detail(out: Console, detail: ContractDetail) -> None:
+    s = detail.summary
+    out.print(Text(f"{s.ref}: {s.title}", style="bold"))
+    facts = [
+        ("Provider", s.provider),
+        ("Commissioner", s.commissioner or "-"),
+        ("Term", f"{format_uk(s.start)} to {format_uk(s.end)}" + (f" (first agreed to {format_uk(s.original_end)})" if s.original_end != s.end else "")),
+        ("Value", _money(s.value)),
+        ("Owner", s.owner or "-"),
+        ("Sponsor", s.sponsor or "-"),
+        ("Watchers", ", ".join(s.watchers) or "-"),
+    ]
+    if s.intervention_months:
+        facts.append(("Intervention", f"{s.intervention_months} months on average"))
+    for label, value in facts:
+        out.print(f"  {label + ':':<14}{value}")
+    out.print(Text("  Staffing risk: ", style="bold") + staffing_text(s))
+    if s.notes:
+        out.print(f"  Notes: {s.notes}")
+    if detail.extensions:
+        table = Table(title="Extension options", title_justify="left")
+        for column in ("#", "Until", "Notice", "Status"):
+            table.add_column(column)
+        for e in detail.extensions:
+            notice = format_uk(e.notice_by) if e.notice_by else f"{e.notice_days} days before the end"
+            table.add_row(str(e.seq), format_uk(e.until), notice, e.status)
+        out.print(table)
+    out.print(milestones_table(s.milestones, title="Milestones"))
+    out.print(gaps_table([s]))
+    print_warnings(out, [s])
+    if detail.funding:
+        table = Table(title="Funding lines", title_justify="left")
+        for column in ("Year", "Source", "Amount", "Status", "Confirm by"):
+            table.add_column(column, justify="right" if column == "Amount" else "left")
+        for line in detail.funding:
+            table.add_row(line.year, line.label, format_gbp(line.amount), line.status or "", format_uk(line.confirm_by) if line.confirm_by else "")
+        out.print(table)
+    if detail.costs:
+        table = Table(title="Cost lines", title_justify="left")
+        for column in ("Year", "Category", "Amount"):
+            table.add_column(column, justify="right" if column == "Amount" else "left")
+        for line in detail.costs:
+            table.add_row(line.year, line.label or "-", format_gbp(line.amount))
+        out.print(table)
+    if detail.events:
+        out.print(Text("Recent changes", style="italic"))
+        from tracker.domain.calendar import LONDON
+
+        for event in detail.events[:10]:
+            out.print(f"  {event.at.astimezone(LONDON):%d %b %Y %H:%M}  {event.detail}")

@@ -1,0 +1,286 @@
+"""Derive a contract's dated decisions from its data: one small pure rule per kind.
+
+Each rule returns the milestones of its kind; ``derive_milestones`` joins them and sorts
+by (due, kind). Keys never contain dates or amounts, so re-deriving after an unrelated
+change matches every stored milestone by ``(kind, key)`` and keeps its status and
+reminder history. Dates the rules compute (end less a notice period, a staffing
+window, a funding lead) that land on a weekend or bank holiday move back to the
+working day before, with a note saying why: a deadline is safe only on the early side.
+Dates the user gave (``notice_by``, ``confirm_by``) are contractual and kept as given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from tracker.domain.calendar import (
+    add_months,
+    add_working_days,
+    bank_holiday_name,
+    describe_day,
+    is_working_day,
+    previous_working_day,
+)
+from tracker.domain.funding import YearGap, year_gaps
+from tracker.domain.money import format_gbp
+from tracker.domain.types import (
+    AT_RISK_FUNDING,
+    FACT_KINDS,
+    Contract,
+    DerivationRules,
+    DerivedMilestone,
+    ExtensionOption,
+    ExtensionStatus,
+    FundingLine,
+    MilestoneKind,
+    MilestoneStatus,
+)
+
+#: The key of milestones tied to the contract's (current) end: stays the same when the
+#: end moves, so an activated extension re-dates the milestone instead of replacing it.
+END_KEY = "end"
+
+#: What happens if each kind of milestone is missed: shown in emails and the CLI.
+DECISION_TEXT: dict[MilestoneKind, str] = {
+    MilestoneKind.CONTRACT_START: "the service is not in place on the day it was promised",
+    MilestoneKind.CONTRACT_END: "the service stops and the provider's staff and clients go",
+    MilestoneKind.EXTENSION_NOTICE: (
+        "the option lapses and the contract ends on its current end date"
+    ),
+    MilestoneKind.CONTINUATION_DECISION: (
+        "staff start to leave and clients are stranded mid-programme"
+    ),
+    MilestoneKind.LAST_REFERRAL: (
+        "clients referred later cannot finish the programme before the contract ends"
+    ),
+    MilestoneKind.FUNDING_CONFIRMATION: "the commissioner carries the cost",
+    MilestoneKind.PROCUREMENT: "the service cannot be in place by the start date",
+    MilestoneKind.PUBLICATION: (
+        "the decision record is published late, in breach of the 3-working-day rule"
+    ),
+    MilestoneKind.GRANT_AGREEMENT: "grant money cannot be claimed without the signed agreement",
+    MilestoneKind.REVIEW: "the contract runs on without anyone checking it still delivers",
+    MilestoneKind.CUSTOM: "the commitment recorded here is not met",
+}
+
+
+def short_day(day: date) -> str:
+    """``31 Mar 2026``: the compact date used in titles and one-line summaries."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def _long_day(day: date) -> str:
+    """``31 March 2026``: the date as written in the arithmetic of a note."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def _why_not_working(day: date) -> str:
+    """``a Sunday`` or ``a bank holiday (Christmas Day)``: why nothing can be served then."""
+    holiday = bank_holiday_name(day)
+    return f"a bank holiday ({holiday})" if holiday else f"a {day:%A}"
+
+
+def _holiday_suffix(day: date) -> str:
+    """``, a bank holiday (Christmas Day)`` when the weekday alone does not explain a move."""
+    holiday = bank_holiday_name(day)
+    return f", a bank holiday ({holiday})" if holiday else ""
+
+
+def computed_due(computed: date, reckoning: str) -> tuple[date, str]:
+    """A computed deadline rolled back to a working day, and the note explaining any move.
+
+    ``reckoning`` says how the date was computed (``31 March 2026 less 275 days``) so the
+    reader can check the arithmetic without opening the contract.
+    """
+    due = previous_working_day(computed)
+    if due == computed:
+        return due, ""
+    note = (
+        f"computed {describe_day(computed)}{_holiday_suffix(computed)} ({reckoning}); "
+        f"moved back to the working day before, {describe_day(due)}"
+    )
+    return due, note
+
+
+def given_due_note(day: date, act: str) -> str:
+    """A note for a contractual date that is not a working day: kept, but warned about."""
+    if is_working_day(day):
+        return ""
+    return (
+        f"falls on {_why_not_working(day)}: {act} by the working day before "
+        f"({describe_day(previous_working_day(day))})"
+    )
+
+
+def _months_before(end: date, months: int) -> tuple[date, str]:
+    return computed_due(add_months(end, -months), f"{_long_day(end)} less {months} months")
+
+
+# -- extension options -------------------------------------------------------------------
+
+
+def pending_options(contract: Contract) -> list[ExtensionOption]:
+    """Available options that would still lengthen the contract, in the order they apply.
+
+    An option whose ``until`` is not after the current end is spent, whatever its status.
+    """
+    return sorted(
+        (
+            option
+            for option in contract.extensions
+            if option.status == ExtensionStatus.AVAILABLE and option.until > contract.end
+        ),
+        key=lambda option: (option.until, option.seq),
+    )
+
+
+def next_option(contract: Contract) -> ExtensionOption | None:
+    """The option a decision is due on now: the first pending one, if any."""
+    pending = pending_options(contract)
+    return pending[0] if pending else None
+
+
+def option_key(option: ExtensionOption) -> str:
+    return f"option:{option.seq}"
+
+
+def _option_notice(option: ExtensionOption, extends_from: date) -> DerivedMilestone:
+    """Notice for one option, counted back from the end in force when it would be taken."""
+    title = f"Extension notice: activate the option to {short_day(option.until)} or plan the exit"
+    if option.notice_by is not None:
+        due, note = option.notice_by, given_due_note(option.notice_by, "serve notice")
+    else:
+        days = option.notice_days or 0
+        due, note = computed_due(
+            extends_from - timedelta(days=days), f"{_long_day(extends_from)} less {days} days"
+        )
+    return DerivedMilestone(MilestoneKind.EXTENSION_NOTICE, option_key(option), due, title, note)
+
+
+def extension_notices(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
+    """One notice per pending option: activate it, or plan the exit.
+
+    A later option's notice period runs from the end the earlier option would give, so
+    its due date does not move when the earlier option is activated. An option with no
+    notice period recorded is due by the end it extends from.
+    """
+    notices = []
+    extends_from = contract.end
+    for option in pending_options(contract):
+        notices.append(_option_notice(option, extends_from))
+        extends_from = option.until
+    return notices
+
+
+# -- the other rules ---------------------------------------------------------------------
+
+
+def contract_dates(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
+    """Start and end: dated facts, kept exactly as agreed."""
+    return [
+        DerivedMilestone(MilestoneKind.CONTRACT_START, "start", contract.start, "Contract starts"),
+        DerivedMilestone(MilestoneKind.CONTRACT_END, END_KEY, contract.end, "Contract ends"),
+    ]
+
+
+def continuation_decision(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
+    """With no option left to take, decide the future before staff start to leave.
+
+    Due at the start of the staffing-risk window: in the Lancashire record staff were
+    already leaving seven months before the end.
+    """
+    if next_option(contract) is not None:
+        return []
+    due, note = _months_before(contract.end, rules.staffing_risk_months)
+    title = "Continuation decision: re-procure, extend by variation or decommission"
+    return [DerivedMilestone(MilestoneKind.CONTINUATION_DECISION, END_KEY, due, title, note)]
+
+
+def last_referral(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
+    """The last day a new client can start the intervention and finish before the end."""
+    months = contract.intervention_months
+    if not months:
+        return []
+    due, note = _months_before(contract.end, months)
+    title = (
+        f"Last referral: a {months}-month intervention started after this "
+        "cannot finish before the end"
+    )
+    return [DerivedMilestone(MilestoneKind.LAST_REFERRAL, END_KEY, due, title, note)]
+
+
+def _line_confirmation(line: FundingLine, confirm_by: date) -> DerivedMilestone:
+    title = f"Confirm funding: {line.source} {line.year} ({format_gbp(line.amount)})"
+    note = given_due_note(confirm_by, "confirm")
+    return DerivedMilestone(
+        MilestoneKind.FUNDING_CONFIRMATION, f"line:{line.key}", confirm_by, title, note
+    )
+
+
+def _year_title(gap: YearGap) -> str:
+    parts = [f"gap {format_gbp(gap.gap)}" if gap.gap is not None else "cost unknown"]
+    if gap.at_risk > 0:
+        parts.append(f"{format_gbp(gap.at_risk)} at risk")
+    return f"Secure {gap.year} funding or accept the liability ({', '.join(parts)})"
+
+
+def _year_confirmation(gap: YearGap, lead_days: int) -> DerivedMilestone:
+    start = gap.year.start
+    due, note = computed_due(
+        start - timedelta(days=lead_days), f"{_long_day(start)} less {lead_days} days"
+    )
+    return DerivedMilestone(
+        MilestoneKind.FUNDING_CONFIRMATION, f"year:{gap.year}", due, _year_title(gap), note
+    )
+
+
+def funding_confirmations(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
+    """Each unconfirmed line's ``confirm_by``, and a lead before each term year that is
+    not covered: a gap, or funding merely expected or pledged."""
+    lines = [
+        _line_confirmation(line, line.confirm_by)
+        for line in contract.funding
+        if line.confirm_by is not None and line.status in AT_RISK_FUNDING
+    ]
+    years = [
+        _year_confirmation(gap, rules.funding_lead_days)
+        for gap in year_gaps(contract)
+        if gap.in_term and gap.needs_decision
+    ]
+    return lines + years
+
+
+Rule = Callable[[Contract, DerivationRules], list[DerivedMilestone]]
+
+#: Every derivation rule; each owns one kind (the start/end pair shares a rule).
+RULES: tuple[Rule, ...] = (
+    contract_dates,
+    extension_notices,
+    continuation_decision,
+    last_referral,
+    funding_confirmations,
+)
+
+
+def derive_milestones(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
+    """Every derived milestone of the contract, sorted by (due, kind, key)."""
+    derived = [milestone for rule in RULES for milestone in rule(contract, rules)]
+    return sorted(derived, key=lambda m: (m.due, m.kind, m.key))
+
+
+def publication_due(decided_on: date, working_days: int) -> date:
+    """When a decision record must be published: N working days after the decision.
+
+    Approved Thursday 22 Dec 2022 with 3 working days: due Thursday 29 Dec 2022.
+    """
+    return add_working_days(decided_on, working_days)
+
+
+def effective_status(
+    kind: MilestoneKind, status: MilestoneStatus, due: date, today: date
+) -> MilestoneStatus:
+    """Facts (start, end) are done once their day has passed; decisions wait for a person."""
+    if kind in FACT_KINDS and status == MilestoneStatus.OPEN and due < today:
+        return MilestoneStatus.DONE
+    return status

@@ -1,0 +1,189 @@
+"""Plain value types of the domain: what a contract is, independent of storage.
+
+These are frozen dataclasses so the pure rules in ``tracker.domain`` can be tested
+without a database; ``tracker.store`` maps its rows to and from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+
+class MilestoneKind(StrEnum):
+    """Every kind of dated event; the first six are derived from contract data."""
+
+    CONTRACT_START = "contract_start"
+    CONTRACT_END = "contract_end"
+    EXTENSION_NOTICE = "extension_notice"
+    CONTINUATION_DECISION = "continuation_decision"
+    LAST_REFERRAL = "last_referral"
+    FUNDING_CONFIRMATION = "funding_confirmation"
+    PROCUREMENT = "procurement"
+    PUBLICATION = "publication"
+    GRANT_AGREEMENT = "grant_agreement"
+    REVIEW = "review"
+    CUSTOM = "custom"
+
+
+#: Kinds that are dated facts, not decisions: done once their day has passed, never nagged.
+FACT_KINDS = frozenset({MilestoneKind.CONTRACT_START, MilestoneKind.CONTRACT_END})
+
+#: Kinds a user may add by hand (``tracker milestone add``). Derived kinds are recomputed.
+MANUAL_KINDS = frozenset(
+    {
+        MilestoneKind.PROCUREMENT,
+        MilestoneKind.PUBLICATION,
+        MilestoneKind.GRANT_AGREEMENT,
+        MilestoneKind.REVIEW,
+        MilestoneKind.CUSTOM,
+        # funding_confirmation may also be entered by hand for an agreement not tied to a line.
+        MilestoneKind.FUNDING_CONFIRMATION,
+    }
+)
+
+
+class MilestoneStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class MilestoneOrigin(StrEnum):
+    DERIVED = "derived"
+    MANUAL = "manual"
+
+
+class ExtensionStatus(StrEnum):
+    AVAILABLE = "available"
+    ACTIVATED = "activated"
+    DECLINED = "declined"
+    LAPSED = "lapsed"
+
+
+class FundingStatus(StrEnum):
+    EXPECTED = "expected"
+    PLEDGED = "pledged"
+    CONFIRMED = "confirmed"
+    RECEIVED = "received"
+    WITHDRAWN = "withdrawn"
+
+
+#: Funding that counts against the gap.
+SECURED_FUNDING = frozenset({FundingStatus.CONFIRMED, FundingStatus.RECEIVED})
+#: Funding shown beside the gap as "at risk", never counted as secured.
+AT_RISK_FUNDING = frozenset({FundingStatus.EXPECTED, FundingStatus.PLEDGED})
+
+
+@dataclass(frozen=True, order=True)
+class FinancialYear:
+    """A UK financial year, 1 April to 31 March, named by its starting calendar year.
+
+    ``FinancialYear(2025)`` is written ``2025/26`` and runs 2025-04-01 .. 2026-03-31.
+    """
+
+    start_year: int
+
+    @property
+    def start(self) -> date:
+        return date(self.start_year, 4, 1)
+
+    @property
+    def end(self) -> date:
+        return date(self.start_year + 1, 3, 31)
+
+    def __str__(self) -> str:
+        return f"{self.start_year}/{(self.start_year + 1) % 100:02d}"
+
+    @classmethod
+    def of(cls, day: date) -> FinancialYear:
+        """The financial year containing ``day``."""
+        return cls(day.year if day.month >= 4 else day.year - 1)
+
+    def next(self) -> FinancialYear:
+        return FinancialYear(self.start_year + 1)
+
+
+@dataclass(frozen=True)
+class ExtensionOption:
+    """An option to extend the contract to ``until``; ``seq`` orders options (1, 2, ...)."""
+
+    seq: int
+    until: date
+    notice_days: int | None = None
+    notice_by: date | None = None
+    status: ExtensionStatus = ExtensionStatus.AVAILABLE
+
+
+@dataclass(frozen=True)
+class FundingLine:
+    """Money promised or paid towards one financial year. ``key`` is stable across edits."""
+
+    key: str
+    source: str
+    year: FinancialYear
+    amount: Decimal
+    status: FundingStatus = FundingStatus.EXPECTED
+    confirm_by: date | None = None
+
+
+@dataclass(frozen=True)
+class CostLine:
+    year: FinancialYear
+    amount: Decimal
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The facts of a contract the rules need. ``original_end`` is the end first agreed."""
+
+    ref: str
+    title: str
+    provider: str
+    start: date
+    end: date
+    original_end: date
+    value: Decimal | None = None
+    intervention_months: int | None = None
+    extensions: tuple[ExtensionOption, ...] = ()
+    funding: tuple[FundingLine, ...] = ()
+    costs: tuple[CostLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class DerivedMilestone:
+    """A milestone the rules derive; ``key`` identifies it across re-derivations.
+
+    Re-deriving a contract matches stored derived milestones by ``(kind, key)``: an
+    unchanged due date keeps its status, a moved one is re-opened, a vanished one is
+    cancelled (never deleted, so its reminder history stays attached).
+    """
+
+    kind: MilestoneKind
+    key: str
+    due: date
+    title: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DerivationRules:
+    """Settings the derivation rules take from policy (``config/policy.toml``)."""
+
+    staffing_risk_months: int = 9
+    funding_lead_days: int = 60
+
+
+@dataclass(frozen=True)
+class MilestoneState:
+    """What the staffing and reporting rules need to know about a stored milestone."""
+
+    kind: MilestoneKind
+    key: str
+    due: date
+    status: MilestoneStatus
+    origin: MilestoneOrigin = MilestoneOrigin.DERIVED
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,89 @@
+"""One exception per thing a user can get wrong, each carrying the message that user reads.
+
+The CLI prints ``str(error)`` as one line on stderr and exits 1; nothing below the CLI
+prints. Messages name the field and the offending value so the user can fix the input
+without reading a traceback.
+"""
+
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """Base of every error the user caused or can fix; its text is shown as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _show(value: object) -> str:
+    """Render a bad value so that control characters are visible and the line stays one line."""
+    text = value if isinstance(value, str) else str(value)
+    shown = repr(text)
+    if len(shown) > 80:
+        shown = shown[:77] + "...'"
+    return shown
+
+
+class InvalidValue(TrackerError):
+    """A field's value cannot be accepted (a wrong date, negative money, a bad email...)."""
+
+    def __init__(self, field: str, value: object, reason: str, *, where: str | None = None) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        self.where = where
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}{field}: {_show(value)} {reason}")
+
+    def located(self, where: str) -> InvalidValue:
+        """The same error, placed in a file or record (e.g. ``contracts.yaml line 12``)."""
+        return InvalidValue(self.field, self.value, self.reason, where=where)
+
+
+class UnknownContract(TrackerError):
+    """A command named a contract ref that is not in the database."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(f"ref: {_show(ref)} is not a contract in this database")
+
+
+class DuplicateContract(TrackerError):
+    """A contract ref is already taken (refs are unique)."""
+
+    def __init__(self, ref: str, *, where: str | None = None) -> None:
+        self.ref = ref
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}ref: {_show(ref)} already exists")
+
+
+class MilestoneNotFound(TrackerError):
+    """No milestone matches the ref and kind (or id) a command named."""
+
+
+class AmbiguousMilestone(TrackerError):
+    """Several open milestones match; the user must give the milestone id."""
+
+
+class InvalidOperation(TrackerError):
+    """The request is well formed but not possible in the contract's state."""
+
+
+class ImportFileError(TrackerError):
+    """An import file cannot be read or parsed at all (missing, not YAML, too large)."""
+
+
+class SchemaOutdated(TrackerError):
+    """The database schema is older (or newer) than this tracker; ``tracker init`` fixes it."""
+
+
+class DatabaseUnavailable(TrackerError):
+    """The database cannot be opened or reached."""
+
+
+class ConfigError(TrackerError):
+    """The settings file or a TRACKER_* variable is invalid."""

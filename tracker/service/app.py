@@ -1,0 +1,105 @@
+"""The application context every use case runs in: settings, policy, clock and database.
+
+``now`` is fixed once per command (``--now`` or the real clock) so a command sees one
+consistent moment; ``today`` is that moment's date in London, where deadlines live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from tracker.domain.calendar import LONDON
+from tracker.errors import DatabaseUnavailable
+from tracker.policy import Policy, load_policy
+from tracker.settings import Settings, load_settings
+from tracker.store.engine import create_engine, redact, session_factory
+from tracker.store.schema import ensure_current
+
+
+@dataclass
+class App:
+    settings: Settings
+    policy: Policy
+    now: datetime
+    database_url: str
+    _engine: AsyncEngine | None = field(default=None, repr=False)
+    _sessions: async_sessionmaker[Any] | None = field(default=None, repr=False)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(LONDON).date()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            self._engine = create_engine(self.database_url)
+        return self._engine
+
+    def session(self) -> AsyncSession:
+        if self._sessions is None:
+            self._sessions = session_factory(self.engine)
+        session: AsyncSession = self._sessions()
+        return session
+
+    async def open(self, *, check_schema: bool = True) -> None:
+        """Connect and make sure the schema is current (created on first use)."""
+        try:
+            if check_schema:
+                await ensure_current(self.engine)
+            else:
+                async with self.engine.connect():
+                    pass
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise DatabaseUnavailable(
+                f"database {redact(self.database_url)}: cannot open it ({_first_line(exc)})"
+            ) from None
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+            self._sessions = None
+
+
+def _first_line(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip().splitlines()
+    return text[0] if text else type(original).__name__
+
+
+def make_app(
+    *,
+    db: str | None = None,
+    config: Path | None = None,
+    now: datetime | None = None,
+    policy_file: Path | None = None,
+) -> App:
+    settings = load_settings(config)
+    database_url = db or settings.resolved_database_url()
+    if database_url.startswith("sqlite") and db is None and not settings.database_url:
+        # The default embedded database lives in the user's data directory.
+        settings_dir = Path(database_url.split("///", 1)[1]).parent
+        settings_dir.mkdir(parents=True, exist_ok=True)
+    return App(
+        settings=settings,
+        policy=load_policy(settings.policy, policy_file),
+        now=(now or datetime.now(UTC)).astimezone(UTC),
+        database_url=database_url,
+    )
+
+
+@asynccontextmanager
+async def opened(app: App, *, check_schema: bool = True) -> AsyncIterator[App]:
+    await app.open(check_schema=check_schema)
+    try:
+        yield app
+    finally:
+        await app.close()

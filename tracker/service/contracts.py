@@ -1,0 +1,228 @@
+"""Use cases that change contracts: each loads, changes, re-derives and saves in one transaction.
+
+If anything fails nothing is written: a transaction either commits whole or rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracker.domain.calendar import LONDON
+from tracker.domain.dates import format_uk
+from tracker.domain.money import format_gbp
+from tracker.domain.types import ExtensionStatus, FundingStatus, MilestoneStatus
+from tracker.errors import DuplicateContract, InvalidOperation, UnknownContract
+from tracker.service.app import App
+from tracker.service.derive import record_event, sync_milestones
+from tracker.service.inputs import ContractInput, CostInput, FundingInput, MilestoneInput
+from tracker.service.milestones import new_manual_milestone
+from tracker.store.models import (
+    ContractRow,
+    CostRow,
+    ExtensionRow,
+    FundingRow,
+    WatcherRow,
+)
+
+
+async def load_contract(session: AsyncSession, ref: str, *, for_update: bool = False) -> ContractRow:
+    statement = select(ContractRow).where(ContractRow.ref == ref)
+    if for_update:
+        statement = statement.with_for_update()
+    row = (await session.execute(statement)).scalar_one_or_none()
+    if row is None:
+        raise UnknownContract(ref)
+    return row
+
+
+async def _existing_refs(session: AsyncSession, refs: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(refs), 500):
+        chunk = list(refs[start : start + 500])
+        result = await session.execute(select(ContractRow.ref).where(ContractRow.ref.in_(chunk)))
+        found.update(result.scalars())
+    return found
+
+
+def _contract_row(data: ContractInput, app: App) -> ContractRow:
+    now = app.now
+    row = ContractRow(
+        ref=data.ref,
+        title=data.title,
+        provider=data.provider,
+        commissioner=data.commissioner,
+        start_date=data.start,
+        end_date=data.end,
+        original_end=data.end,
+        value=data.value,
+        owner=data.owner,
+        sponsor=data.sponsor,
+        intervention_months=data.intervention_months,
+        notes=data.notes,
+        created_at=now,
+        updated_at=now,
+    )
+    row.watchers = [WatcherRow(email=email) for email in data.watchers]
+    row.extensions = [
+        ExtensionRow(
+            seq=index + 1,
+            until=option.until,
+            notice_days=option.notice_days,
+            notice_by=option.notice_by,
+            status=ExtensionStatus.AVAILABLE.value,
+        )
+        for index, option in enumerate(data.extensions)
+    ]
+    row.funding = [_funding_row(line, str(index + 1)) for index, line in enumerate(data.funding)]
+    row.costs = [_cost_row(cost) for cost in data.costs]
+    row.milestones = []
+    return row
+
+
+def _funding_row(line: FundingInput, key: str) -> FundingRow:
+    return FundingRow(
+        key=key,
+        source=line.source,
+        year=line.year.start_year,
+        amount=line.amount,
+        status=line.status.value,
+        confirm_by=line.confirm_by,
+    )
+
+
+def _cost_row(cost: CostInput) -> CostRow:
+    return CostRow(year=cost.year.start_year, category=cost.category, amount=cost.amount)
+
+
+async def _save_new(session: AsyncSession, data: ContractInput, app: App) -> ContractRow:
+    row = _contract_row(data, app)
+    session.add(row)
+    await session.flush()
+    for milestone in data.milestones:
+        row.milestones.append(new_manual_milestone(row, milestone, app.now))
+    events = sync_milestones(row, app.policy.derivation, app.now)
+    events.append(record_event(row, "contract_added", f"{row.ref} added: {row.title}", app.now))
+    session.add_all(events)
+    return row
+
+
+def check_unique_refs(contracts: Sequence[ContractInput]) -> None:
+    seen: set[str] = set()
+    for index, contract in enumerate(contracts):
+        if contract.ref in seen:
+            raise DuplicateContract(contract.ref, where=f"contracts[{index}]")
+        seen.add(contract.ref)
+
+
+@dataclass(frozen=True)
+class AddResult:
+    refs: tuple[str, ...]
+    milestones: int
+    dry_run: bool
+
+
+async def add_contracts(app: App, contracts: Sequence[ContractInput], *, dry_run: bool = False) -> AddResult:
+    """Add one or many contracts, all or nothing. ``dry_run`` does everything but commit."""
+    check_unique_refs(contracts)
+    async with app.session() as session:
+        taken = await _existing_refs(session, [c.ref for c in contracts])
+        for contract in contracts:
+            if contract.ref in taken:
+                raise DuplicateContract(contract.ref)
+        rows = [await _save_new(session, contract, app) for contract in contracts]
+        await session.flush()
+        milestones = sum(len(row.milestones) for row in rows)
+        if dry_run:
+            await session.rollback()
+        else:
+            await session.commit()
+    return AddResult(refs=tuple(c.ref for c in contracts), milestones=milestones, dry_run=dry_run)
+
+
+async def _change(app: App, ref: str, kind: str, detail: str, session: AsyncSession, row: ContractRow) -> None:
+    row.updated_at = app.now
+    events = sync_milestones(row, app.policy.derivation, app.now)
+    events.insert(0, record_event(row, kind, detail, app.now))
+    session.add_all(events)
+    await session.commit()
+
+
+def _next_option(row: ContractRow) -> ExtensionRow | None:
+    for option in row.extensions:
+        if option.status == ExtensionStatus.AVAILABLE.value and option.until > row.end_date:
+            return option
+    return None
+
+
+async def extend(app: App, ref: str, *, decline: bool = False) -> str:
+    """Activate (or decline) the next available extension option; returns what happened."""
+    async with app.session() as session:
+        row = await load_contract(session, ref, for_update=True)
+        option = _next_option(row)
+        if option is None:
+            raise InvalidOperation(f"ref: {ref!r} has no available extension option")
+        notice = next(
+            (m for m in row.milestones if m.kind == "extension_notice" and m.key == f"option:{option.seq}"),
+            None,
+        )
+        if decline:
+            option.status = ExtensionStatus.DECLINED.value
+            summary = f"{ref}: extension to {format_uk(option.until)} declined; plan the exit before {format_uk(row.end_date)}"
+        else:
+            option.status = ExtensionStatus.ACTIVATED.value
+            previous_end = row.end_date
+            row.end_date = option.until
+            summary = f"{ref}: extension activated, end moved from {format_uk(previous_end)} to {format_uk(option.until)}"
+        option.decided_at = app.now
+        if notice is not None and notice.status == MilestoneStatus.OPEN.value:
+            notice.status = MilestoneStatus.DONE.value
+            notice.closed_at = app.now
+            notice.closed_note = "extension declined" if decline else "extension activated"
+        await _change(app, ref, "extension_declined" if decline else "extension_activated", summary, session, row)
+    return summary
+
+
+async def add_funding(app: App, ref: str, line: FundingInput) -> str:
+    async with app.session() as session:
+        row = await load_contract(session, ref, for_update=True)
+        keys = [int(f.key) for f in row.funding if f.key.isdigit()]
+        row.funding.append(_funding_row(line, str(max(keys, default=0) + 1)))
+        detail = f"{ref}: funding {line.source} {line.year} {format_gbp(line.amount)} ({line.status.value})"
+        kind = "funding_confirmed" if line.status in (FundingStatus.CONFIRMED, FundingStatus.RECEIVED) else "funding_added"
+        await _change(app, ref, kind, detail, session, row)
+    return detail
+
+
+async def add_cost(app: App, ref: str, cost: CostInput) -> str:
+    async with app.session() as session:
+        row = await load_contract(session, ref, for_update=True)
+        row.costs.append(_cost_row(cost))
+        label = f" {cost.category}" if cost.category else ""
+        detail = f"{ref}: cost {cost.year}{label} {format_gbp(cost.amount)}"
+        await _change(app, ref, "cost_added", detail, session, row)
+    return detail
+
+
+async def add_milestone(app: App, ref: str, milestone: MilestoneInput) -> str:
+    async with app.session() as session:
+        row = await load_contract(session, ref, for_update=True)
+        added = new_manual_milestone(row, milestone, app.now)
+        row.milestones.append(added)
+        await session.flush()
+        detail = f"{ref}: {added.kind} due {format_uk(added.due)} added (id {added.id})"
+        session.add(record_event(row, "milestone_added", detail, app.now))
+        await session.commit()
+    return detail
+
+
+async def count_contracts(app: App) -> int:
+    async with app.session() as session:
+        return int((await session.execute(select(func.count(ContractRow.id)))).scalar_one())
+
+
+def london_time(app: App) -> str:
+    return app.now.astimezone(LONDON).strftime("%d %b %Y %H:%M")

@@ -1,0 +1,160 @@
+"""Keep a contract's stored milestones in step with its data: the event-driven core.
+
+Every change to a contract (add, import, extend, funding, cost) calls
+:func:`sync_milestones` in the same transaction. Derived milestones are matched on
+(kind, key): an unchanged date keeps its status, a moved date re-opens it, one that no
+longer applies is cancelled (never deleted, so history and sent reminders stay
+attached). Manual milestones are never touched.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from tracker.domain.milestones import derive_milestones
+from tracker.domain.types import (
+    Contract,
+    CostLine,
+    DerivationRules,
+    DerivedMilestone,
+    ExtensionOption,
+    ExtensionStatus,
+    FinancialYear,
+    FundingLine,
+    FundingStatus,
+    MilestoneKind,
+    MilestoneOrigin,
+    MilestoneState,
+    MilestoneStatus,
+)
+from tracker.store.models import ContractRow, EventRow, MilestoneRow
+
+#: The closing note of a derived milestone cancelled because its rule no longer applies;
+#: such a milestone re-opens by itself if the rule applies again.
+NO_LONGER_APPLIES = "no longer applies after a change to the contract"
+
+
+def to_domain(row: ContractRow) -> Contract:
+    """The contract's facts as the pure rules see them."""
+    return Contract(
+        ref=row.ref,
+        title=row.title,
+        provider=row.provider,
+        start=row.start_date,
+        end=row.end_date,
+        original_end=row.original_end,
+        value=row.value,
+        intervention_months=row.intervention_months,
+        extensions=tuple(
+            ExtensionOption(
+                seq=ext.seq,
+                until=ext.until,
+                notice_days=ext.notice_days,
+                notice_by=ext.notice_by,
+                status=ExtensionStatus(ext.status),
+            )
+            for ext in row.extensions
+        ),
+        funding=tuple(
+            FundingLine(
+                key=line.key,
+                source=line.source,
+                year=FinancialYear(line.year),
+                amount=line.amount,
+                status=FundingStatus(line.status),
+                confirm_by=line.confirm_by,
+            )
+            for line in row.funding
+        ),
+        costs=tuple(
+            CostLine(year=FinancialYear(cost.year), amount=cost.amount, category=cost.category)
+            for cost in row.costs
+        ),
+    )
+
+
+def milestone_states(row: ContractRow) -> list[MilestoneState]:
+    return [
+        MilestoneState(
+            kind=MilestoneKind(m.kind),
+            key=m.key,
+            due=m.due,
+            status=MilestoneStatus(m.status),
+            origin=MilestoneOrigin(m.origin),
+        )
+        for m in row.milestones
+    ]
+
+
+def record_event(row: ContractRow, kind: str, detail: str, now: datetime) -> EventRow:
+    """Append to the contract's change log (the caller's session adds it via the relation)."""
+    event = EventRow(contract_id=row.id, at=now, kind=kind, detail=detail)
+    return event
+
+
+def _new_row(row: ContractRow, wanted: DerivedMilestone, now: datetime) -> MilestoneRow:
+    return MilestoneRow(
+        contract_id=row.id,
+        kind=wanted.kind.value,
+        key=wanted.key,
+        due=wanted.due,
+        title=wanted.title,
+        note=wanted.note or None,
+        status=MilestoneStatus.OPEN.value,
+        origin=MilestoneOrigin.DERIVED.value,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _moved(stored: MilestoneRow, due: date) -> str:
+    return f"{stored.kind} moved from {stored.due.isoformat()} to {due.isoformat()}"
+
+
+def sync_milestones(row: ContractRow, rules: DerivationRules, now: datetime) -> list[EventRow]:
+    """Reconcile stored derived milestones with the rules; returns change-log events.
+
+    The contract row must be flushed (have an id) and its milestones loaded.
+    """
+    wanted = {(m.kind.value, m.key): m for m in derive_milestones(to_domain(row), rules)}
+    stored = {(m.kind, m.key): m for m in row.milestones}
+    events: list[EventRow] = []
+    for ident, target in wanted.items():
+        existing = stored.get(ident)
+        if existing is None:
+            row.milestones.append(_new_row(row, target, now))
+            continue
+        if existing.origin != MilestoneOrigin.DERIVED.value:
+            continue
+        reopened = (
+            existing.status == MilestoneStatus.CANCELLED.value
+            and existing.closed_note == NO_LONGER_APPLIES
+        )
+        if existing.due != target.due:
+            events.append(record_event(row, "milestone_moved", _moved(existing, target.due), now))
+            existing.due = target.due
+            reopened = reopened or existing.status != MilestoneStatus.OPEN.value
+        if reopened:
+            existing.status = MilestoneStatus.OPEN.value
+            existing.closed_at = None
+            existing.closed_note = None
+        if (existing.title, existing.note) != (target.title, target.note or None) or reopened:
+            existing.title = target.title
+            existing.note = target.note or None
+            existing.updated_at = now
+    for ident, existing in stored.items():
+        if (
+            ident not in wanted
+            and existing.origin == MilestoneOrigin.DERIVED.value
+            and existing.status == MilestoneStatus.OPEN.value
+        ):
+            existing.status = MilestoneStatus.CANCELLED.value
+            existing.closed_at = now
+            existing.closed_note = NO_LONGER_APPLIES
+            existing.updated_at = now
+            events.append(
+                record_event(
+                    row, "milestone_cancelled", f"{existing.kind}: {NO_LONGER_APPLIES}", now
+                )
+            )
+    return events

@@ -1,0 +1,41 @@
+"""``tracker import``: a YAML file of contracts, parsed whole before anything is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tracker.errors import DuplicateContract, ImportFileError, InvalidValue
+from tracker.service.inputs import ContractInput, parse_contract
+from tracker.service.yamlfile import line_of, read_yaml
+
+
+def _where(path: Path, line: int | None, index: int) -> str:
+    spot = f"line {line}" if line is not None else f"contracts[{index}]"
+    return f"{path.name} {spot}"
+
+
+def read_contracts(path: Path) -> list[ContractInput]:
+    """Every contract in the file, validated; the first error stops it, naming the line."""
+    if path.suffix.lower() == ".csv":
+        raise ImportFileError(f"{path}: CSV register import is not available yet; use YAML")
+    document = read_yaml(path)
+    if not isinstance(document, dict) or "contracts" not in document:
+        raise ImportFileError(f"{path}: expected a top-level 'contracts:' list")
+    unknown = sorted(str(key) for key in document if key != "contracts")
+    if unknown:
+        raise ImportFileError(f"{path}: unknown top-level field {unknown[0]!r} (expected 'contracts')")
+    records = document["contracts"]
+    if not isinstance(records, list) or not records:
+        raise ImportFileError(f"{path}: 'contracts' must be a non-empty list")
+    contracts: list[ContractInput] = []
+    seen: dict[str, int] = {}
+    for index, record in enumerate(records):
+        try:
+            contract = parse_contract(record)
+        except InvalidValue as exc:
+            raise exc.located(_where(path, line_of(record, exc.field), index)) from None
+        if contract.ref in seen:
+            raise DuplicateContract(contract.ref, where=_where(path, line_of(record, "ref"), index))
+        seen[contract.ref] = index
+        contracts.append(contract)
+    return contracts

@@ -1,0 +1,285 @@
+"""Turn raw input (CLI options or one YAML record) into validated contract data.
+
+One parser serves ``tracker add`` and ``tracker import`` so both accept exactly the
+same values and fail with the same one-line messages. Nothing here touches the
+database: a whole file is parsed before anything is written (all or nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from tracker.domain.dates import (
+    parse_date,
+    parse_financial_year,
+    parse_optional_date,
+)
+from tracker.domain.emails import parse_email, parse_email_list
+from tracker.domain.milestones import publication_due
+from tracker.domain.money import parse_money, parse_optional_money
+from tracker.domain.text import parse_optional_text, parse_positive_int, parse_text
+from tracker.domain.types import (
+    MANUAL_KINDS,
+    FinancialYear,
+    FundingStatus,
+    MilestoneKind,
+)
+from tracker.errors import InvalidValue
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ExtensionInput:
+    until: date
+    notice_days: int | None
+    notice_by: date | None
+
+
+@dataclass(frozen=True)
+class FundingInput:
+    source: str
+    year: FinancialYear
+    amount: Decimal
+    status: FundingStatus
+    confirm_by: date | None
+
+
+@dataclass(frozen=True)
+class CostInput:
+    year: FinancialYear
+    amount: Decimal
+    category: str
+
+
+@dataclass(frozen=True)
+class MilestoneInput:
+    kind: MilestoneKind
+    due: date
+    title: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ContractInput:
+    ref: str
+    title: str
+    provider: str
+    start: date
+    end: date
+    commissioner: str | None = None
+    value: Decimal | None = None
+    owner: str | None = None
+    sponsor: str | None = None
+    watchers: tuple[str, ...] = ()
+    intervention_months: int | None = None
+    notes: str | None = None
+    extensions: tuple[ExtensionInput, ...] = ()
+    funding: tuple[FundingInput, ...] = ()
+    costs: tuple[CostInput, ...] = ()
+    milestones: tuple[MilestoneInput, ...] = field(default_factory=tuple)
+
+
+CONTRACT_FIELDS = frozenset(
+    {
+        "ref", "title", "provider", "commissioner", "start", "end", "value", "owner",
+        "sponsor", "watchers", "intervention_months", "notes", "extensions", "funding",
+        "costs", "milestones",
+    }
+)  # fmt: skip
+EXTENSION_FIELDS = frozenset({"until", "notice_days", "notice_by"})
+FUNDING_FIELDS = frozenset({"source", "year", "amount", "status", "confirm_by"})
+COST_FIELDS = frozenset({"year", "amount", "category"})
+MILESTONE_FIELDS = frozenset({"kind", "due", "title", "note", "after", "working_days"})
+
+
+def parse_ref(value: object, field_name: str = "ref") -> str:
+    return parse_text(value, field_name, max_length=100)
+
+
+def parse_funding_status(value: object, field_name: str = "status") -> FundingStatus:
+    return _choice(value, field_name, FundingStatus)
+
+
+def parse_manual_kind(value: object, field_name: str = "kind") -> MilestoneKind:
+    kind = parse_kind(value, field_name)
+    if kind not in MANUAL_KINDS:
+        allowed = ", ".join(sorted(k.value for k in MANUAL_KINDS))
+        raise InvalidValue(
+            field_name,
+            value,
+            f"is derived from the contract and cannot be added by hand ({allowed})",
+        )
+    return kind
+
+
+def parse_kind(value: object, field_name: str = "kind") -> MilestoneKind:
+    return _choice(value, field_name, MilestoneKind)
+
+
+E = TypeVar("E", FundingStatus, MilestoneKind)
+
+
+def _choice(value: object, field_name: str, enum: type[E]) -> E:
+    text = parse_text(value, field_name, max_length=40).lower()
+    try:
+        return enum(text)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise InvalidValue(field_name, value, f"is not one of: {allowed}") from None
+
+
+def _mapping(value: object, field_name: str, allowed: frozenset[str]) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidValue(field_name, _brief(value), "must be a mapping of fields")
+    for key in value:
+        if not isinstance(key, str) or key not in allowed:
+            raise InvalidValue(
+                f"{field_name}.{key}" if field_name else str(key),
+                key,
+                f"is not a known field (known: {', '.join(sorted(allowed))})",
+            )
+    return value
+
+
+def _brief(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _items(raw: Mapping[str, Any], key: str, parse: Callable[[object, str], T]) -> tuple[T, ...]:
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InvalidValue(key, _brief(value), "must be a list")
+    return tuple(parse(item, f"{key}[{index}]") for index, item in enumerate(value))
+
+
+def parse_extension(raw: object, name: str) -> ExtensionInput:
+    data = _mapping(raw, name, EXTENSION_FIELDS)
+    if "until" not in data:
+        raise InvalidValue(f"{name}.until", "", "is required")
+    until = parse_date(data.get("until"), f"{name}.until")
+    notice_days = (
+        parse_positive_int(data["notice_days"], f"{name}.notice_days", minimum=1, maximum=3650)
+        if data.get("notice_days") is not None
+        else None
+    )
+    notice_by = parse_optional_date(data.get("notice_by"), f"{name}.notice_by")
+    if (notice_days is None) == (notice_by is None):
+        raise InvalidValue(
+            f"{name}.notice_days",
+            data.get("notice_days", ""),
+            "give notice_days or notice_by (one of them)",
+        )
+    return ExtensionInput(until=until, notice_days=notice_days, notice_by=notice_by)
+
+
+def parse_funding(raw: object, name: str) -> FundingInput:
+    data = _mapping(raw, name, FUNDING_FIELDS)
+    status = (
+        parse_funding_status(data["status"], f"{name}.status")
+        if data.get("status") is not None
+        else FundingStatus.EXPECTED
+    )
+    return FundingInput(
+        source=parse_text(data.get("source"), f"{name}.source"),
+        year=parse_financial_year(data.get("year"), f"{name}.year"),
+        amount=parse_money(data.get("amount"), f"{name}.amount"),
+        status=status,
+        confirm_by=parse_optional_date(data.get("confirm_by"), f"{name}.confirm_by"),
+    )
+
+
+def parse_cost(raw: object, name: str) -> CostInput:
+    data = _mapping(raw, name, COST_FIELDS)
+    return CostInput(
+        year=parse_financial_year(data.get("year"), f"{name}.year"),
+        amount=parse_money(data.get("amount"), f"{name}.amount"),
+        category=parse_optional_text(data.get("category"), f"{name}.category") or "",
+    )
+
+
+def parse_milestone(raw: object, name: str) -> MilestoneInput:
+    data = _mapping(raw, name, MILESTONE_FIELDS)
+    kind = parse_manual_kind(data.get("kind"), f"{name}.kind")
+    due = parse_optional_date(data.get("due"), f"{name}.due")
+    if data.get("after") is not None or data.get("working_days") is not None:
+        if due is not None:
+            raise InvalidValue(
+                f"{name}.due", data.get("due"), "give due or after + working_days, not both"
+            )
+        after = parse_date(data.get("after"), f"{name}.after")
+        days = parse_positive_int(data.get("working_days"), f"{name}.working_days", maximum=365)
+        due = publication_due(after, days)
+    if due is None:
+        raise InvalidValue(f"{name}.due", "", "is required (or after + working_days)")
+    return MilestoneInput(
+        kind=kind,
+        due=due,
+        title=parse_optional_text(data.get("title"), f"{name}.title", max_length=300),
+        note=parse_optional_text(data.get("note"), f"{name}.note", max_length=2000, multiline=True),
+    )
+
+
+def parse_contract(raw: object, name: str = "") -> ContractInput:
+    """Validate one contract record; errors name the field (``funding[1].amount``)."""
+    data = _mapping(raw, name, CONTRACT_FIELDS)
+    for required in ("ref", "title", "provider", "start", "end"):
+        if data.get(required) is None:
+            raise InvalidValue(required, "", "is required")
+    start = parse_date(data["start"], "start")
+    end = parse_date(data["end"], "end")
+    if end < start:
+        raise InvalidValue("end", data["end"], f"is before the start ({start.isoformat()})")
+    contract = ContractInput(
+        ref=parse_ref(data["ref"]),
+        title=parse_text(data["title"], "title"),
+        provider=parse_text(data["provider"], "provider"),
+        start=start,
+        end=end,
+        commissioner=parse_optional_text(data.get("commissioner"), "commissioner"),
+        value=parse_optional_money(data.get("value"), "value"),
+        owner=parse_email(data["owner"], "owner") if data.get("owner") is not None else None,
+        sponsor=parse_email(data["sponsor"], "sponsor")
+        if data.get("sponsor") is not None
+        else None,
+        watchers=parse_email_list(data.get("watchers") or [], "watchers"),
+        intervention_months=(
+            parse_positive_int(
+                data["intervention_months"], "intervention_months", minimum=1, maximum=120
+            )
+            if data.get("intervention_months") is not None
+            else None
+        ),
+        notes=parse_optional_text(data.get("notes"), "notes", max_length=10_000, multiline=True),
+        extensions=_items(data, "extensions", parse_extension),
+        funding=_items(data, "funding", parse_funding),
+        costs=_items(data, "costs", parse_cost),
+        milestones=_items(data, "milestones", parse_milestone),
+    )
+    check_extensions(contract.end, contract.extensions)
+    return contract
+
+
+def check_extensions(end: date, extensions: tuple[ExtensionInput, ...]) -> None:
+    """Options must extend beyond the end and each other, and notice must precede the end."""
+    previous = end
+    for index, option in enumerate(extensions):
+        name = f"extensions[{index}]"
+        if option.until <= previous:
+            raise InvalidValue(
+                f"{name}.until", option.until.isoformat(), f"must be after {previous.isoformat()}"
+            )
+        if option.notice_by is not None and option.notice_by > previous:
+            raise InvalidValue(
+                f"{name}.notice_by",
+                option.notice_by.isoformat(),
+                f"is after the end it extends ({previous.isoformat()})",
+            )
+        previous = option.until

@@ -1,0 +1,104 @@
+"""Manual milestones and closing milestones (done or cancelled) by ref and kind or by id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import uuid4
+
+from sqlalchemy import select
+
+from tracker.domain.dates import format_uk
+from tracker.domain.milestones import effective_status
+from tracker.domain.types import MilestoneKind, MilestoneOrigin, MilestoneStatus
+from tracker.errors import AmbiguousMilestone, InvalidOperation, MilestoneNotFound, UnknownContract
+from tracker.service.app import App
+from tracker.service.derive import record_event
+from tracker.service.inputs import MilestoneInput
+from tracker.store.models import ContractRow, MilestoneRow
+
+DEFAULT_TITLES = {
+    MilestoneKind.PROCUREMENT: "Procurement: new service procured and in place",
+    MilestoneKind.PUBLICATION: "Publish the decision record",
+    MilestoneKind.GRANT_AGREEMENT: "Grant agreement signed",
+    MilestoneKind.REVIEW: "Contract review",
+    MilestoneKind.CUSTOM: "Milestone",
+    MilestoneKind.FUNDING_CONFIRMATION: "Confirm funding",
+}
+
+
+def new_manual_milestone(row: ContractRow, data: MilestoneInput, now: datetime) -> MilestoneRow:
+    return MilestoneRow(
+        contract_id=row.id,
+        kind=data.kind.value,
+        key=f"manual:{uuid4().hex[:12]}",
+        due=data.due,
+        title=data.title or DEFAULT_TITLES.get(data.kind, data.kind.value),
+        note=data.note,
+        status=MilestoneStatus.OPEN.value,
+        origin=MilestoneOrigin.MANUAL.value,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def _find(app: App, session: object, ref: str, kind: MilestoneKind | None, milestone_id: int | None) -> MilestoneRow:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    assert isinstance(session, AsyncSession)
+    if milestone_id is not None:
+        found = (
+            await session.execute(select(MilestoneRow).where(MilestoneRow.id == milestone_id).with_for_update())
+        ).scalar_one_or_none()
+        if found is None:
+            raise MilestoneNotFound(f"milestone: {milestone_id} is not a milestone id in this database")
+        return found
+    contract = (await session.execute(select(ContractRow).where(ContractRow.ref == ref))).scalar_one_or_none()
+    if contract is None:
+        raise UnknownContract(ref)
+    assert kind is not None
+    matches = [m for m in contract.milestones if m.kind == kind.value]
+    open_ones = [
+        m
+        for m in matches
+        if effective_status(MilestoneKind(m.kind), MilestoneStatus(m.status), m.due, app.today)
+        == MilestoneStatus.OPEN
+    ]
+    if not matches:
+        raise MilestoneNotFound(f"kind: {kind.value!r} has no milestone on {ref}")
+    if not open_ones:
+        raise InvalidOperation(f"kind: {kind.value!r} on {ref} has no open milestone (all done or cancelled)")
+    if len(open_ones) > 1:
+        choices = ", ".join(f"{m.id} (due {m.due.isoformat()})" for m in open_ones)
+        raise AmbiguousMilestone(
+            f"kind: {kind.value!r} matches {len(open_ones)} open milestones on {ref}: give the id, one of {choices}"
+        )
+    return open_ones[0]
+
+
+async def close_milestone(
+    app: App,
+    *,
+    ref: str | None,
+    kind: MilestoneKind | None,
+    milestone_id: int | None,
+    status: MilestoneStatus,
+    note: str | None,
+) -> str:
+    """Mark done or cancelled; the note is kept as the record of the decision."""
+    async with app.session() as session:
+        milestone = await _find(app, session, ref or "", kind, milestone_id)
+        if milestone.status != MilestoneStatus.OPEN.value:
+            raise InvalidOperation(f"milestone: {milestone.id} is already {milestone.status}")
+        contract = await session.get(ContractRow, milestone.contract_id)
+        assert contract is not None
+        milestone.status = status.value
+        milestone.closed_at = app.now
+        milestone.closed_note = note
+        milestone.updated_at = app.now
+        verb = "done" if status == MilestoneStatus.DONE else "cancelled"
+        detail = f"{contract.ref}: {milestone.kind} due {format_uk(milestone.due)} {verb}"
+        if note:
+            detail += f" ({note})"
+        session.add(record_event(contract, f"milestone_{verb}", detail, app.now))
+        await session.commit()
+    return detail

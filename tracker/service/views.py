@@ -1,0 +1,243 @@
+"""Read models: what ``list``, ``show``, ``gaps`` and ``timeline`` (and later emails) show.
+
+Built from stored rows with the pure rules; the CLI renders them as Rich tables or
+JSON. Keeping them here means every screen computes staffing risk and gaps one way.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from tracker.domain.funding import YearGap, totals_warnings, year_gaps
+from tracker.domain.milestones import DECISION_TEXT, effective_status
+from tracker.domain.staffing import StaffingRisk, staffing_risk
+from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
+from tracker.service.app import App
+from tracker.service.contracts import load_contract
+from tracker.service.derive import milestone_states, to_domain
+from tracker.store.models import ContractRow, EventRow
+
+
+@dataclass(frozen=True)
+class MilestoneView:
+    id: int
+    ref: str
+    kind: MilestoneKind
+    due: date
+    title: str
+    status: MilestoneStatus
+    origin: str
+    note: str | None
+    closed_note: str | None
+    days_left: int
+    is_decision: bool
+    if_missed: str
+    command: str | None
+
+
+@dataclass(frozen=True)
+class ContractSummary:
+    ref: str
+    title: str
+    provider: str
+    commissioner: str | None
+    start: date
+    end: date
+    original_end: date
+    value: Decimal | None
+    owner: str | None
+    sponsor: str | None
+    watchers: tuple[str, ...]
+    intervention_months: int | None
+    notes: str | None
+    days_to_end: int
+    staffing: StaffingRisk
+    next_decision: MilestoneView | None
+    gaps: tuple[YearGap, ...]
+    warnings: tuple[str, ...]
+    milestones: tuple[MilestoneView, ...]
+
+    @property
+    def total_gap(self) -> Decimal:
+        return sum((g.gap for g in self.gaps if g.gap is not None and g.gap > 0), Decimal("0.00"))
+
+    @property
+    def total_at_risk(self) -> Decimal:
+        return sum((g.at_risk for g in self.gaps), Decimal("0.00"))
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ExtensionView:
+    seq: int
+    until: date
+    notice_days: int | None
+    notice_by: date | None
+    status: str
+
+
+@dataclass(frozen=True)
+class LineView:
+    id: int
+    year: str
+    label: str
+    amount: Decimal
+    status: str | None
+    confirm_by: date | None
+
+
+@dataclass(frozen=True)
+class ContractDetail:
+    summary: ContractSummary
+    extensions: tuple[ExtensionView, ...]
+    funding: tuple[LineView, ...]
+    costs: tuple[LineView, ...]
+    events: tuple[EventView, ...]
+
+
+def close_command(ref: str, kind: MilestoneKind, milestone_id: int, ambiguous: bool) -> str:
+    if ambiguous:
+        return f"tracker milestone done {milestone_id}"
+    return f"tracker milestone done {shlex.quote(ref)} {kind.value}"
+
+
+def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
+    statuses = [
+        effective_status(MilestoneKind(m.kind), MilestoneStatus(m.status), m.due, today)
+        for m in row.milestones
+    ]
+    open_kinds = Counter(
+        m.kind for m, status in zip(row.milestones, statuses, strict=True) if status == MilestoneStatus.OPEN
+    )
+    views = []
+    for m, status in zip(row.milestones, statuses, strict=True):
+        kind = MilestoneKind(m.kind)
+        decision = kind not in FACT_KINDS
+        views.append(
+            MilestoneView(
+                id=m.id,
+                ref=row.ref,
+                kind=kind,
+                due=m.due,
+                title=m.title,
+                status=status,
+                origin=m.origin,
+                note=m.note,
+                closed_note=m.closed_note,
+                days_left=(m.due - today).days,
+                is_decision=decision,
+                if_missed=DECISION_TEXT.get(kind, ""),
+                command=(
+                    close_command(row.ref, kind, m.id, open_kinds[m.kind] > 1)
+                    if decision and status == MilestoneStatus.OPEN
+                    else None
+                ),
+            )
+        )
+    views.sort(key=lambda v: (v.due, v.kind.value, v.id))
+    return views
+
+
+def summarise(row: ContractRow, app: App) -> ContractSummary:
+    today = app.today
+    contract = to_domain(row)
+    views = milestone_views(row, today)
+    decisions = [v for v in views if v.is_decision and v.status == MilestoneStatus.OPEN]
+    return ContractSummary(
+        ref=row.ref,
+        title=row.title,
+        provider=row.provider,
+        commissioner=row.commissioner,
+        start=row.start_date,
+        end=row.end_date,
+        original_end=row.original_end,
+        value=row.value,
+        owner=row.owner,
+        sponsor=row.sponsor,
+        watchers=tuple(w.email for w in row.watchers),
+        intervention_months=row.intervention_months,
+        notes=row.notes,
+        days_to_end=(row.end_date - today).days,
+        staffing=staffing_risk(contract, milestone_states(row), app.policy.derivation, today),
+        next_decision=decisions[0] if decisions else None,
+        gaps=tuple(year_gaps(contract)),
+        warnings=tuple(totals_warnings(contract)),
+        milestones=tuple(views),
+    )
+
+
+async def list_contracts(app: App, *, ending_within: int | None = None) -> list[ContractSummary]:
+    async with app.session() as session:
+        statement = select(ContractRow).order_by(ContractRow.end_date, ContractRow.ref)
+        if ending_within is not None:
+            statement = statement.where(
+                ContractRow.end_date >= app.today,
+                ContractRow.end_date <= date.fromordinal(app.today.toordinal() + ending_within),
+            )
+        rows = (await session.execute(statement)).scalars().all()
+        return [summarise(row, app) for row in rows]
+
+
+async def contract_detail(app: App, ref: str) -> ContractDetail:
+    async with app.session() as session:
+        row = await load_contract(session, ref)
+        events = (
+            await session.execute(
+                select(EventRow).where(EventRow.contract_id == row.id).order_by(EventRow.at.desc(), EventRow.id.desc()).limit(50)
+            )
+        ).scalars()
+        return ContractDetail(
+            summary=summarise(row, app),
+            extensions=tuple(
+                ExtensionView(e.seq, e.until, e.notice_days, e.notice_by, e.status) for e in row.extensions
+            ),
+            funding=tuple(
+                LineView(f.id, _fy(f.year), f.source, f.amount, f.status, f.confirm_by) for f in row.funding
+            ),
+            costs=tuple(LineView(c.id, _fy(c.year), c.category, c.amount, None, None) for c in row.costs),
+            events=tuple(EventView(e.at, e.kind, e.detail) for e in events),
+        )
+
+
+def _fy(start_year: int) -> str:
+    from tracker.domain.types import FinancialYear
+
+    return str(FinancialYear(start_year))
+
+
+async def gaps(app: App, ref: str | None = None) -> list[ContractSummary]:
+    if ref is None:
+        return await list_contracts(app)
+    async with app.session() as session:
+        return [summarise(await load_contract(session, ref), app)]
+
+
+async def timeline(app: App, *, days: int) -> list[MilestoneView]:
+    """Open decisions and dated facts from any overdue ones up to ``days`` ahead."""
+    horizon = app.today.toordinal() + days
+    items: list[MilestoneView] = []
+    for summary in await list_contracts(app):
+        items.extend(
+            m
+            for m in summary.milestones
+            if m.status == MilestoneStatus.OPEN and m.due.toordinal() <= horizon
+        )
+    items.sort(key=lambda m: (m.due, m.ref, m.kind.value))
+    return items
+
+
+def flagged(summaries: Sequence[ContractSummary]) -> list[ContractSummary]:
+    return [s for s in summaries if s.staffing.at_risk]

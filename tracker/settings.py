@@ -1,0 +1,107 @@
+"""Settings: ``TRACKER_*`` environment variables over an optional TOML file.
+
+The file is ``--config FILE``, else ``TRACKER_CONFIG``, else ``./tracker.toml`` when it
+exists. Environment variables win over the file, so an operator can override one value
+(say the SMTP password) without editing it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from platformdirs import user_data_path
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from tracker.errors import ConfigError
+
+APP_NAME = "contract-tracker"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; see README "Settings"."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", extra="ignore")
+
+    database_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_timeout: float = 30.0
+    mail_from: str = "contract-tracker@localhost"
+    outbox_dir: Path | None = None
+    #: Overrides of config/policy.toml, as a nested table ``[policy]`` in the TOML file.
+    policy: dict[str, Any] = {}
+
+    def resolved_database_url(self) -> str:
+        """The configured URL, or a SQLite file in the user's data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{default_data_dir() / 'tracker.db'}"
+
+    def resolved_outbox_dir(self) -> Path:
+        return self.outbox_dir or default_data_dir() / "outbox"
+
+
+def default_data_dir() -> Path:
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def _config_path(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"--config: {str(explicit)!r} is not a readable file")
+        return explicit
+    from_env = os.environ.get("TRACKER_CONFIG")
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError(f"TRACKER_CONFIG: {from_env!r} is not a readable file")
+        return path
+    local = Path("tracker.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings; any problem becomes one ConfigError line naming the setting."""
+    path = _config_path(config_file)
+    if path is not None:
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"config file {str(path)!r}: {exc}") from None
+
+    class _FileSettings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if path is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            return tuple(sources)
+
+    try:
+        return _FileSettings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(
+            f"setting {name}: {first.get('input')!r} {first['msg'].lower()} "
+            f"(from TRACKER_{name.upper()} or the config file)"
+        ) from None

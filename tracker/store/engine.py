@@ -1,0 +1,86 @@
+"""Engine and session factory: one place that knows how each backend must be opened."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from tracker.errors import ConfigError
+
+#: Busy timeout for SQLite: a second process (a sweep beside a CLI command) waits this
+#: long for the write lock instead of failing at once with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# Money columns are Numeric(14, 2) and amounts stay below 10**12, which SQLite's NUMERIC
+# affinity holds exactly (see tracker.store.types); the generic warning does not apply.
+warnings.filterwarnings("ignore", message=r"Dialect sqlite\+aiosqlite does \*not\* support Decimal")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers work beside a writer; foreign keys make cascades real."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """Take the write lock at BEGIN so two writers queue on the busy timeout.
+
+    pysqlite's default deferred BEGIN lets two transactions read, then both try to
+    upgrade to a write lock and one fails at once ("database is locked") whatever the
+    timeout; BEGIN IMMEDIATE makes the second wait its turn instead.
+    """
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for a SQLite or PostgreSQL URL, configured for this product."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"database URL: {url!r} is not a database URL") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.drivername != "sqlite+aiosqlite":
+            parsed = parsed.set(drivername="sqlite+aiosqlite")
+        engine = create_async_engine(
+            parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
+        sync_engine = engine.sync_engine
+        event.listen(sync_engine, "connect", _sqlite_pragmas)
+
+        @event.listens_for(sync_engine, "connect")
+        def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin).
+            dbapi_connection.isolation_level = None
+
+        event.listen(sync_engine, "begin", _sqlite_begin)
+        return engine
+    if backend == "postgresql":
+        if parsed.drivername != "postgresql+asyncpg":
+            parsed = parsed.set(drivername="postgresql+asyncpg")
+        return create_async_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    raise ConfigError(
+        f"database URL: {parsed.drivername!r} is not supported (use sqlite:/// or postgresql://)"
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    """Sessions that keep loaded objects usable after commit (we print them afterwards)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def redact(url: str) -> str:
+    """The URL with its password hidden, for messages and status output."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
