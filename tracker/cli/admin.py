@@ -6,9 +6,6 @@ import typer
 
 from tracker.cli.common import options, run_with_app
 
-#: The demo acts as of the Lancashire record's own date unless --now says otherwise.
-DEMO_NOW = "2024-09-02"
-
 
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
@@ -40,7 +37,8 @@ def demo(ctx: typer.Context) -> None:
     """Load the two seed contracts into a throwaway database and show what a manager sees.
 
     West Mercia's Drive pilot (2018) and Lancashire's Drive contract (2024), with
-    their real dates, sums and funders; acts as of 2 Sep 2024 unless --now is given.
+    their real dates, sums and funders, each shown as of its record's own date
+    (24 Oct 2018 and 2 Sep 2024) unless --now is given.
 
     Example: tracker demo
 
@@ -48,4 +46,4 @@ def demo(ctx: typer.Context) -> None:
     """
     from tracker.cli.demo import run_demo
 
-    run_demo(options(ctx), default_now=DEMO_NOW)
+    run_demo(options(ctx))

@@ -25,17 +25,41 @@ def add(
     ref: str = typer.Argument(..., help="Unique reference, e.g. PCC/D/2018/25."),
     title: str = typer.Option(..., "--title", help="What the contract provides."),
     provider: str = typer.Option(..., "--provider", help="The organisation delivering it."),
-    start: str = typer.Option(..., "--start", metavar="DATE", help="Start date: 2023-08-01 or 1/8/2023 (day first)."),
+    start: str = typer.Option(
+        ..., "--start", metavar="DATE", help="Start date: 2023-08-01 or 1/8/2023 (day first)."
+    ),
     end: str = typer.Option(..., "--end", metavar="DATE", help="End date of the current term."),
     commissioner: str | None = typer.Option(None, "--commissioner", help="The commissioning body."),
-    value: str | None = typer.Option(None, "--value", metavar="AMOUNT", help="Stated contract value in GBP, e.g. 665905 or £665,905."),
-    owner: str | None = typer.Option(None, "--owner", metavar="EMAIL", help="Commissioning manager's email."),
-    sponsor: str | None = typer.Option(None, "--sponsor", metavar="EMAIL", help="Escalation contact's email (e.g. the CFO)."),
-    watcher: list[str] | None = typer.Option(None, "--watcher", metavar="EMAIL", help="Someone else to keep informed (repeatable)."),
-    extension_until: str | None = typer.Option(None, "--extension-until", metavar="DATE", help="An extension option to this date."),
-    extension_notice_days: str | None = typer.Option(None, "--extension-notice-days", metavar="N", help="Notice needed, in days before the end."),
-    extension_notice_by: str | None = typer.Option(None, "--extension-notice-by", metavar="DATE", help="Or: the date notice must be given by."),
-    intervention_months: str | None = typer.Option(None, "--intervention-months", metavar="N", help="Average programme length, for the last-referral date."),
+    value: str | None = typer.Option(
+        None,
+        "--value",
+        metavar="AMOUNT",
+        help="Stated contract value in GBP, e.g. 665905 or £665,905.",
+    ),
+    owner: str | None = typer.Option(
+        None, "--owner", metavar="EMAIL", help="Commissioning manager's email."
+    ),
+    sponsor: str | None = typer.Option(
+        None, "--sponsor", metavar="EMAIL", help="Escalation contact's email (e.g. the CFO)."
+    ),
+    watcher: list[str] | None = typer.Option(
+        None, "--watcher", metavar="EMAIL", help="Someone else to keep informed (repeatable)."
+    ),
+    extension_until: str | None = typer.Option(
+        None, "--extension-until", metavar="DATE", help="An extension option to this date."
+    ),
+    extension_notice_days: str | None = typer.Option(
+        None, "--extension-notice-days", metavar="N", help="Notice needed, in days before the end."
+    ),
+    extension_notice_by: str | None = typer.Option(
+        None, "--extension-notice-by", metavar="DATE", help="Or: the date notice must be given by."
+    ),
+    intervention_months: str | None = typer.Option(
+        None,
+        "--intervention-months",
+        metavar="N",
+        help="Average programme length, for the last-referral date.",
+    ),
     notes: str | None = typer.Option(None, "--notes", help="Free text."),
 ) -> None:
     """Add a contract and derive its milestones.
@@ -53,10 +77,18 @@ def add(
     }  # fmt: skip
     if extension_until is not None:
         raw["extensions"] = [
-            {"until": extension_until, "notice_days": extension_notice_days, "notice_by": extension_notice_by}
+            {
+                "until": extension_until,
+                "notice_days": extension_notice_days,
+                "notice_by": extension_notice_by,
+            }
         ]
     elif extension_notice_days is not None or extension_notice_by is not None:
-        raise InvalidValue("--extension-until", "", "is required with --extension-notice-days or --extension-notice-by")
+        raise InvalidValue(
+            "--extension-until",
+            "",
+            "is required with --extension-notice-days or --extension-notice-by",
+        )
     try:
         contract = parse_contract(raw)
     except InvalidValue as exc:
@@ -88,8 +120,12 @@ def _quote(ref: str) -> str:
 
 def import_file(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="YAML file with a top-level 'contracts:' list.", dir_okay=False),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check and show what would be added; write nothing."),
+    file: Path = typer.Argument(
+        ..., help="YAML file with a top-level 'contracts:' list.", dir_okay=False
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Check and show what would be added; write nothing."
+    ),
 ) -> None:
     """Import contracts from a YAML file, all or nothing.
 
@@ -110,12 +146,20 @@ def import_file(
             "Nothing written (--dry-run)."
         )
     else:
-        typer.echo(f"Imported {len(result.refs)} contracts ({result.milestones} milestones): {refs}.")
+        typer.echo(
+            f"Imported {len(result.refs)} contracts ({result.milestones} milestones): {refs}."
+        )
 
 
 def list_command(
     ctx: typer.Context,
-    ending_within: int | None = typer.Option(None, "--ending-within", metavar="DAYS", min=0, help="Only contracts ending within this many days."),
+    ending_within: int | None = typer.Option(
+        None,
+        "--ending-within",
+        metavar="DAYS",
+        min=0,
+        help="Only contracts ending within this many days.",
+    ),
     json: bool = typer.Option(False, "--json", help="JSON for scripts."),
 ) -> None:
     """List contracts with their next decision, staffing risk and funding gap.
@@ -132,7 +176,11 @@ def list_command(
         return
     out = console()
     if not summaries:
-        out.print("No contracts." if ending_within is None else f"No contracts end within {ending_within} days.")
+        out.print(
+            "No contracts."
+            if ending_within is None
+            else f"No contracts end within {ending_within} days."
+        )
         return
     out.print(contracts_table(summaries))
 
@@ -174,7 +222,9 @@ def show(
 def extend(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="The contract's ref."),
-    decline: bool = typer.Option(False, "--decline", help="Decline the option instead (plan the exit)."),
+    decline: bool = typer.Option(
+        False, "--decline", help="Decline the option instead (plan the exit)."
+    ),
 ) -> None:
     """Activate the next extension option (moves the end date and re-derives milestones).
 
@@ -209,7 +259,15 @@ def gaps(
             years = plain(list(s.gaps))
             for year in years:
                 year["cost_unknown"] = year["cost"] is None
-            rows.append({"ref": s.ref, "years": years, "total_gap": plain(s.total_gap), "total_at_risk": plain(s.total_at_risk), "warnings": list(s.warnings)})
+            rows.append(
+                {
+                    "ref": s.ref,
+                    "years": years,
+                    "total_gap": plain(s.total_gap),
+                    "total_at_risk": plain(s.total_at_risk),
+                    "warnings": list(s.warnings),
+                }
+            )
         print_json(rows)
         return
     out = console()
@@ -219,7 +277,9 @@ def gaps(
 
 def timeline(
     ctx: typer.Context,
-    days: int = typer.Option(90, "--days", min=0, metavar="N", help="How far ahead to look (overdue ones always show)."),
+    days: int = typer.Option(
+        90, "--days", min=0, metavar="N", help="How far ahead to look (overdue ones always show)."
+    ),
     json: bool = typer.Option(False, "--json", help="JSON for scripts."),
 ) -> None:
     """Open decisions and dates across all contracts, overdue first, then by due date.

@@ -1,73 +1,118 @@
-"""The demo: both seed records in a throwaway SQLite database, shown as a manager would see them."""
+"""The demo: both seed records in a throwaway SQLite database, shown as a manager would see them.
+
+Each record is shown as of its own date (West Mercia's approval, 24 Oct 2018; the
+Lancashire decision, 2 Sep 2024) so the demo shows what the tracker would have told
+the manager then; ``--now`` shows both as of one moment instead.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
+from dataclasses import dataclass
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 
+from rich.console import Console
 from rich.text import Text
 
 from tracker.cli.common import GlobalOptions
 from tracker.cli.output import console
-from tracker.cli.render import contracts_table, gaps_table, milestones_table, print_warnings
+from tracker.cli.render import gaps_table, milestones_table, print_warnings
 from tracker.domain.calendar import LONDON
-from tracker.domain.dates import parse_now
-from tracker.service.app import make_app, opened
+from tracker.domain.dates import format_uk, parse_now
+from tracker.domain.money import format_gbp
+from tracker.service.app import App, make_app, opened
 from tracker.service.contracts import add_contracts
 from tracker.service.importer import read_contracts
-from tracker.service.views import list_contracts
+from tracker.service.views import ContractSummary, gaps
 
-SEEDS = ("west-mercia-drive-2018.yaml", "lancashire-drive-2024.yaml")
+
+@dataclass(frozen=True)
+class Seed:
+    file: str
+    ref: str
+    as_of: str
+    why: str
+
+
+SEEDS = (
+    Seed(
+        "west-mercia-drive-2018.yaml",
+        "PCC/D/2018/25",
+        "2018-10-24",
+        "the date of its record of decision",
+    ),
+    Seed("lancashire-drive-2024.yaml", "LANCS-DRIVE", "2024-09-02", "the date of decision 20/2024"),
+)
 
 
 def seed_files(into: Path) -> list[Path]:
     """Copy the packaged seed YAML out (importlib resources may live in a zip)."""
     paths = []
-    for name in SEEDS:
-        target = into / name
-        target.write_text(files("tracker.config").joinpath("seeds", name).read_text(encoding="utf-8"), encoding="utf-8")
+    for seed in SEEDS:
+        target = into / seed.file
+        text = files("tracker.config").joinpath("seeds", seed.file).read_text(encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
         paths.append(target)
     return paths
 
 
-def run_demo(opts: GlobalOptions, *, default_now: str) -> None:
+def _when(moment: datetime) -> str:
+    local = moment.astimezone(LONDON)
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def _section(out: Console, summary: ContractSummary, moment: datetime, why: str) -> None:
+    out.print(Text(f"{summary.ref}: {summary.title}", style="bold"))
+    out.print(f"  as of {_when(moment)} ({why})")
+    value = format_gbp(summary.value) if summary.value is not None else "-"
+    out.print(
+        f"  {summary.provider}; {format_uk(summary.start)} to {format_uk(summary.end)}; value {value}"
+    )
+    style = "bold red" if summary.staffing.at_risk else ""
+    out.print(Text("  Staffing risk: ", style="bold") + Text(summary.staffing.summary, style=style))
+    out.print(milestones_table(summary.milestones, title="Decisions and dates", notes=False))
+    out.print(gaps_table([summary]))
+    print_warnings(out, [summary])
+    out.print()
+
+
+def run_demo(opts: GlobalOptions) -> None:
     out = console()
     workdir = Path(tempfile.mkdtemp(prefix="tracker-demo-"))
-    db_path = workdir / "demo.db"
-    url = f"sqlite+aiosqlite:///{db_path}"
-    now = parse_now(opts.now or default_now)
-    app = make_app(db=url, config=opts.config, now=now)
+    url = f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
     contracts = [c for path in seed_files(workdir) for c in read_contracts(path)]
+    fixed = parse_now(opts.now) if opts.now else None
+    moments = [fixed or parse_now(seed.as_of) for seed in SEEDS]
 
-    async def _load() -> list[object]:
-        async with opened(app):
-            await add_contracts(app, contracts)
-            return list(await list_contracts(app))
+    async def _load() -> list[ContractSummary]:
+        loader = make_app(db=url, config=opts.config, now=min(moments))
+        async with opened(loader):
+            await add_contracts(loader, contracts)
+        shown = []
+        for seed, moment in zip(SEEDS, moments, strict=True):
+            app: App = make_app(db=url, config=opts.config, now=moment)
+            async with opened(app):
+                shown.extend(await gaps(app, seed.ref))
+        return shown
 
     summaries = asyncio.run(_load())
-    local = now.astimezone(LONDON)
     out.print(Text("contract-tracker demo", style="bold"))
-    out.print(f"Two real commissioning records loaded into a throwaway database: {db_path}")
-    why = (
-        "the date of the Lancashire decision record 20/2024"
-        if opts.now is None
-        else "as given by --now"
+    out.print(
+        f"Two real commissioning records, loaded into a throwaway database: {workdir / 'demo.db'}"
     )
-    out.print(f"Acting as of {local:%A} {local.day} {local:%B %Y, %H:%M} London time ({why}; change it with --now).")
+    if fixed is None:
+        out.print(
+            "Each contract is shown as of its record's own date; give --now to see both at one moment."
+        )
     out.print()
-    out.print(contracts_table(summaries))  # type: ignore[arg-type]
-    out.print(Text("Staffing risk", style="bold"))
-    for s in summaries:
-        style = "bold red" if s.staffing.at_risk else ""  # type: ignore[attr-defined]
-        out.print(Text(f"  {s.ref}: {s.staffing.summary}", style=style))  # type: ignore[attr-defined]
-    out.print()
-    for s in summaries:
-        out.print(milestones_table(s.milestones, title=f"Decisions and dates: {s.ref}"))  # type: ignore[attr-defined]
-    out.print(gaps_table(summaries))  # type: ignore[arg-type]
-    print_warnings(out, summaries)  # type: ignore[arg-type]
-    out.print()
+    for seed, summary, moment in zip(SEEDS, summaries, moments, strict=True):
+        _section(out, summary, moment, "as given by --now" if fixed else seed.why)
+    lancs = SEEDS[1]
+    now_arg = opts.now or lancs.as_of
     out.print("Explore the demo database:")
-    out.print(f"  tracker --db {url} --now {default_now if opts.now is None else opts.now} show LANCS-DRIVE")
-    out.print(f"  tracker --db {url} --now {default_now if opts.now is None else opts.now} timeline --days 365")
+    out.print(f"  tracker --db {url} --now {now_arg} show {lancs.ref}")
+    out.print(f"  tracker --db {url} --now {now_arg} timeline --days 365")
+    out.print(f"  tracker --db {url} --now {now_arg} gaps")

@@ -30,7 +30,9 @@ def _parse(parser: Any, raw: dict[str, Any]) -> Any:
     try:
         return parser({k: v for k, v in raw.items() if v is not None}, "")
     except InvalidValue as exc:
-        raise InvalidValue("--" + exc.field.lstrip(".").replace("_", "-"), exc.value, exc.reason) from None
+        raise InvalidValue(
+            "--" + exc.field.lstrip(".").replace("_", "-"), exc.value, exc.reason
+        ) from None
 
 
 @funding_group.command("add")
@@ -38,10 +40,18 @@ def funding_add(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="The contract's ref."),
     source: str = typer.Option(..., "--source", help="Who pays, e.g. 'Home Office'."),
-    year: str = typer.Option(..., "--year", metavar="YEAR", help="Financial year: 2025/26, 2025-26 or 25/26."),
-    amount: str = typer.Option(..., "--amount", metavar="AMOUNT", help="GBP, e.g. 150000 or £150,000.00."),
-    status: str = typer.Option("expected", "--status", help="expected, pledged, confirmed, received or withdrawn."),
-    confirm_by: str | None = typer.Option(None, "--confirm-by", metavar="DATE", help="Date by which it must be confirmed."),
+    year: str = typer.Option(
+        ..., "--year", metavar="YEAR", help="Financial year: 2025/26, 2025-26 or 25/26."
+    ),
+    amount: str = typer.Option(
+        ..., "--amount", metavar="AMOUNT", help="GBP, e.g. 150000 or £150,000.00."
+    ),
+    status: str = typer.Option(
+        "expected", "--status", help="expected, pledged, confirmed, received or withdrawn."
+    ),
+    confirm_by: str | None = typer.Option(
+        None, "--confirm-by", metavar="DATE", help="Date by which it must be confirmed."
+    ),
 ) -> None:
     """Add a funding line; gaps and funding-confirmation milestones are recomputed.
 
@@ -50,7 +60,16 @@ def funding_add(
     from tracker.service.contracts import add_funding
     from tracker.service.inputs import parse_funding
 
-    line = _parse(parse_funding, {"source": source, "year": year, "amount": amount, "status": status, "confirm_by": confirm_by})
+    line = _parse(
+        parse_funding,
+        {
+            "source": source,
+            "year": year,
+            "amount": amount,
+            "status": status,
+            "confirm_by": confirm_by,
+        },
+    )
     typer.echo("Added " + run_with_app(ctx, lambda app: add_funding(app, ref, line)))
 
 
@@ -58,7 +77,9 @@ def funding_add(
 def cost_add(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="The contract's ref."),
-    year: str = typer.Option(..., "--year", metavar="YEAR", help="Financial year: 2025/26, 2025-26 or 25/26."),
+    year: str = typer.Option(
+        ..., "--year", metavar="YEAR", help="Financial year: 2025/26, 2025-26 or 25/26."
+    ),
     amount: str = typer.Option(..., "--amount", metavar="AMOUNT", help="GBP, e.g. 32663.22."),
     category: str | None = typer.Option(None, "--category", help="e.g. Payroll, Venue hire."),
 ) -> None:

@@ -45,10 +45,16 @@ def _version(value: bool) -> None:
 def global_options(
     ctx: typer.Context,
     db: str | None = typer.Option(
-        None, "--db", metavar="URL", help="Database URL (default: TRACKER_DATABASE_URL or a SQLite file in your data directory)."
+        None,
+        "--db",
+        metavar="URL",
+        help="Database URL (default: TRACKER_DATABASE_URL or a SQLite file in your data directory).",
     ),
     config: Path | None = typer.Option(
-        None, "--config", metavar="FILE", help="Settings file (TOML); default TRACKER_CONFIG or ./tracker.toml."
+        None,
+        "--config",
+        metavar="FILE",
+        help="Settings file (TOML); default TRACKER_CONFIG or ./tracker.toml.",
     ),
     now: str | None = typer.Option(
         None,
@@ -56,7 +62,9 @@ def global_options(
         metavar="DATETIME",
         help="Act as if it were then (Europe/London when no zone; a date alone means 12:00 that day).",
     ),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
 ) -> None:
     """Global options come before the command, e.g. tracker --db sqlite:///x.db list."""
     ctx.obj = GlobalOptions(db=db, config=config, now=now)

@@ -20,12 +20,27 @@ def register(app: typer.Typer) -> None:
 def add(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="The contract's ref."),
-    kind: str = typer.Argument(..., help="procurement, publication, grant_agreement, review, custom or funding_confirmation."),
-    date: str | None = typer.Argument(None, metavar="[DATE]", help="Due date (or use --after with --working-days)."),
+    kind: str = typer.Argument(
+        ...,
+        help="procurement, publication, grant_agreement, review, custom or funding_confirmation.",
+    ),
+    date: str | None = typer.Argument(
+        None, metavar="[DATE]", help="Due date (or use --after with --working-days)."
+    ),
     title: str | None = typer.Option(None, "--title", help="What must happen."),
     note: str | None = typer.Option(None, "--note", help="Free text kept with it."),
-    after: str | None = typer.Option(None, "--after", metavar="DATE", help="Count working days from this date (e.g. a decision date)."),
-    working_days: str | None = typer.Option(None, "--working-days", metavar="N", help="Working days after --after (England and Wales bank holidays excluded)."),
+    after: str | None = typer.Option(
+        None,
+        "--after",
+        metavar="DATE",
+        help="Count working days from this date (e.g. a decision date).",
+    ),
+    working_days: str | None = typer.Option(
+        None,
+        "--working-days",
+        metavar="N",
+        help="Working days after --after (England and Wales bank holidays excluded).",
+    ),
 ) -> None:
     """Add a manual milestone (kept when derived milestones are recomputed).
 
@@ -37,7 +52,14 @@ def add(
     from tracker.service.contracts import add_milestone
     from tracker.service.inputs import parse_milestone
 
-    raw = {"kind": kind, "due": date, "title": title, "note": note, "after": after, "working_days": working_days}
+    raw = {
+        "kind": kind,
+        "due": date,
+        "title": title,
+        "note": note,
+        "after": after,
+        "working_days": working_days,
+    }
     try:
         milestone = parse_milestone({k: v for k, v in raw.items() if v is not None}, "")
     except InvalidValue as exc:
@@ -47,7 +69,9 @@ def add(
     typer.echo(run_with_app(ctx, lambda app: add_milestone(app, ref, milestone)))
 
 
-def _close(ctx: typer.Context, target: str, kind: str | None, note: str | None, *, done: bool) -> None:
+def _close(
+    ctx: typer.Context, target: str, kind: str | None, note: str | None, *, done: bool
+) -> None:
     from tracker.domain.text import parse_optional_text
     from tracker.domain.types import MilestoneStatus
     from tracker.errors import InvalidValue
@@ -58,7 +82,9 @@ def _close(ctx: typer.Context, target: str, kind: str | None, note: str | None, 
     parsed_kind = None
     if kind is None:
         if not target.isdigit():
-            raise InvalidValue("KIND", "", "is required after the ref (or give a milestone id alone)")
+            raise InvalidValue(
+                "KIND", "", "is required after the ref (or give a milestone id alone)"
+            )
         milestone_id = int(target)
     else:
         parsed_kind = parse_kind(kind, "KIND")
@@ -77,9 +103,15 @@ def _close(ctx: typer.Context, target: str, kind: str | None, note: str | None, 
 @group.command("done")
 def done(
     ctx: typer.Context,
-    target: str = typer.Argument(..., metavar="REF|ID", help="The contract's ref (or a milestone id alone)."),
-    kind: str | None = typer.Argument(None, metavar="[KIND]", help="The milestone kind, e.g. extension_notice."),
-    note: str | None = typer.Option(None, "--note", help="The decision taken, e.g. 'Decision 20/2024 approved'."),
+    target: str = typer.Argument(
+        ..., metavar="REF|ID", help="The contract's ref (or a milestone id alone)."
+    ),
+    kind: str | None = typer.Argument(
+        None, metavar="[KIND]", help="The milestone kind, e.g. extension_notice."
+    ),
+    note: str | None = typer.Option(
+        None, "--note", help="The decision taken, e.g. 'Decision 20/2024 approved'."
+    ),
 ) -> None:
     """Mark a decision done: its reminders stop and the note is kept as the record.
 
@@ -93,7 +125,9 @@ def done(
 @group.command("cancel")
 def cancel(
     ctx: typer.Context,
-    target: str = typer.Argument(..., metavar="REF|ID", help="The contract's ref (or a milestone id alone)."),
+    target: str = typer.Argument(
+        ..., metavar="REF|ID", help="The contract's ref (or a milestone id alone)."
+    ),
     kind: str | None = typer.Argument(None, metavar="[KIND]", help="The milestone kind."),
     note: str | None = typer.Option(None, "--note", help="Why it no longer applies."),
 ) -> None:

@@ -43,13 +43,23 @@ def contracts_table(summaries: Sequence[ContractSummary]) -> Table:
             if s.next_decision
             else "-"
         )
-        end = f"{format_uk(s.end)} ({days_phrase(s.days_to_end)})" if s.days_to_end >= 0 else f"{format_uk(s.end)} (ended)"
-        staffing = Text("AT RISK", style="bold red") if s.staffing.at_risk else Text(s.staffing.state.replace("_", " "))
+        end = (
+            f"{format_uk(s.end)} ({days_phrase(s.days_to_end)})"
+            if s.days_to_end >= 0
+            else f"{format_uk(s.end)} (ended)"
+        )
+        staffing = (
+            Text("AT RISK", style="bold red")
+            if s.staffing.at_risk
+            else Text(s.staffing.state.replace("_", " "))
+        )
         table.add_row(s.ref, s.title, s.provider, end, next_decision, staffing, _money(s.total_gap))
     return table
 
 
-def milestones_table(items: Sequence[MilestoneView], *, title: str, with_ref: bool = False) -> Table:
+def milestones_table(
+    items: Sequence[MilestoneView], *, title: str, with_ref: bool = False, notes: bool = True
+) -> Table:
     table = Table(title=title, title_justify="left")
     columns = ["Due", "When", "Kind", "What", "Status", "Close with"]
     if with_ref:
@@ -58,10 +68,23 @@ def milestones_table(items: Sequence[MilestoneView], *, title: str, with_ref: bo
         table.add_column(column, overflow="fold")
     for m in items:
         when = days_phrase(m.days_left) if m.status == MilestoneStatus.OPEN else ""
-        style = "bold red" if m.status == MilestoneStatus.OPEN and m.days_left < 0 and m.is_decision else ""
-        what = m.title if not m.note else f"{m.title}\n[dim]{m.note}[/dim]"
+        style = (
+            "bold red"
+            if m.status == MilestoneStatus.OPEN and m.days_left < 0 and m.is_decision
+            else ""
+        )
+        what = Text(m.title)
+        if notes and m.note:
+            what.append(f"\n{m.note}", style="dim")
         status = m.status.value + (f" ({m.closed_note})" if m.closed_note else "")
-        row = [format_uk(m.due), Text(when, style=style), m.kind.value, what, status, m.command or ""]
+        row: list[str | Text] = [
+            format_uk(m.due),
+            Text(when, style=style),
+            m.kind.value,
+            what,
+            status,
+            m.command or "",
+        ]
         if with_ref:
             row.insert(2, m.ref)
         table.add_row(*row)
@@ -100,7 +123,13 @@ def print_detail(out: Console, detail: ContractDetail) -> None:
     facts = [
         ("Provider", s.provider),
         ("Commissioner", s.commissioner or "-"),
-        ("Term", f"{format_uk(s.start)} to {format_uk(s.end)}" + (f" (first agreed to {format_uk(s.original_end)})" if s.original_end != s.end else "")),
+        (
+            "Term",
+            f"{format_uk(s.start)} to {format_uk(s.end)}"
+            + (
+                f" (first agreed to {format_uk(s.original_end)})" if s.original_end != s.end else ""
+            ),
+        ),
         ("Value", _money(s.value)),
         ("Owner", s.owner or "-"),
         ("Sponsor", s.sponsor or "-"),
@@ -118,7 +147,9 @@ def print_detail(out: Console, detail: ContractDetail) -> None:
         for column in ("#", "Until", "Notice", "Status"):
             table.add_column(column)
         for e in detail.extensions:
-            notice = format_uk(e.notice_by) if e.notice_by else f"{e.notice_days} days before the end"
+            notice = (
+                format_uk(e.notice_by) if e.notice_by else f"{e.notice_days} days before the end"
+            )
             table.add_row(str(e.seq), format_uk(e.until), notice, e.status)
         out.print(table)
     out.print(milestones_table(s.milestones, title="Milestones"))
@@ -129,7 +160,13 @@ def print_detail(out: Console, detail: ContractDetail) -> None:
         for column in ("Year", "Source", "Amount", "Status", "Confirm by"):
             table.add_column(column, justify="right" if column == "Amount" else "left")
         for line in detail.funding:
-            table.add_row(line.year, line.label, format_gbp(line.amount), line.status or "", format_uk(line.confirm_by) if line.confirm_by else "")
+            table.add_row(
+                line.year,
+                line.label,
+                format_gbp(line.amount),
+                line.status or "",
+                format_uk(line.confirm_by) if line.confirm_by else "",
+            )
         out.print(table)
     if detail.costs:
         table = Table(title="Cost lines", title_justify="left")

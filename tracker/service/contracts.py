@@ -29,7 +29,9 @@ from tracker.store.models import (
 )
 
 
-async def load_contract(session: AsyncSession, ref: str, *, for_update: bool = False) -> ContractRow:
+async def load_contract(
+    session: AsyncSession, ref: str, *, for_update: bool = False
+) -> ContractRow:
     statement = select(ContractRow).where(ContractRow.ref == ref)
     if for_update:
         statement = statement.with_for_update()
@@ -125,7 +127,9 @@ class AddResult:
     dry_run: bool
 
 
-async def add_contracts(app: App, contracts: Sequence[ContractInput], *, dry_run: bool = False) -> AddResult:
+async def add_contracts(
+    app: App, contracts: Sequence[ContractInput], *, dry_run: bool = False
+) -> AddResult:
     """Add one or many contracts, all or nothing. ``dry_run`` does everything but commit."""
     check_unique_refs(contracts)
     async with app.session() as session:
@@ -143,7 +147,9 @@ async def add_contracts(app: App, contracts: Sequence[ContractInput], *, dry_run
     return AddResult(refs=tuple(c.ref for c in contracts), milestones=milestones, dry_run=dry_run)
 
 
-async def _change(app: App, ref: str, kind: str, detail: str, session: AsyncSession, row: ContractRow) -> None:
+async def _change(
+    app: App, ref: str, kind: str, detail: str, session: AsyncSession, row: ContractRow
+) -> None:
     row.updated_at = app.now
     events = sync_milestones(row, app.policy.derivation, app.now)
     events.insert(0, record_event(row, kind, detail, app.now))
@@ -166,7 +172,11 @@ async def extend(app: App, ref: str, *, decline: bool = False) -> str:
         if option is None:
             raise InvalidOperation(f"ref: {ref!r} has no available extension option")
         notice = next(
-            (m for m in row.milestones if m.kind == "extension_notice" and m.key == f"option:{option.seq}"),
+            (
+                m
+                for m in row.milestones
+                if m.kind == "extension_notice" and m.key == f"option:{option.seq}"
+            ),
             None,
         )
         if decline:
@@ -182,7 +192,14 @@ async def extend(app: App, ref: str, *, decline: bool = False) -> str:
             notice.status = MilestoneStatus.DONE.value
             notice.closed_at = app.now
             notice.closed_note = "extension declined" if decline else "extension activated"
-        await _change(app, ref, "extension_declined" if decline else "extension_activated", summary, session, row)
+        await _change(
+            app,
+            ref,
+            "extension_declined" if decline else "extension_activated",
+            summary,
+            session,
+            row,
+        )
     return summary
 
 
@@ -192,7 +209,11 @@ async def add_funding(app: App, ref: str, line: FundingInput) -> str:
         keys = [int(f.key) for f in row.funding if f.key.isdigit()]
         row.funding.append(_funding_row(line, str(max(keys, default=0) + 1)))
         detail = f"{ref}: funding {line.source} {line.year} {format_gbp(line.amount)} ({line.status.value})"
-        kind = "funding_confirmed" if line.status in (FundingStatus.CONFIRMED, FundingStatus.RECEIVED) else "funding_added"
+        kind = (
+            "funding_confirmed"
+            if line.status in (FundingStatus.CONFIRMED, FundingStatus.RECEIVED)
+            else "funding_added"
+        )
         await _change(app, ref, kind, detail, session, row)
     return detail
 

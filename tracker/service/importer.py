@@ -23,7 +23,9 @@ def read_contracts(path: Path) -> list[ContractInput]:
         raise ImportFileError(f"{path}: expected a top-level 'contracts:' list")
     unknown = sorted(str(key) for key in document if key != "contracts")
     if unknown:
-        raise ImportFileError(f"{path}: unknown top-level field {unknown[0]!r} (expected 'contracts')")
+        raise ImportFileError(
+            f"{path}: unknown top-level field {unknown[0]!r} (expected 'contracts')"
+        )
     records = document["contracts"]
     if not isinstance(records, list) or not records:
         raise ImportFileError(f"{path}: 'contracts' must be a non-empty list")

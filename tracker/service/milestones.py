@@ -41,18 +41,26 @@ def new_manual_milestone(row: ContractRow, data: MilestoneInput, now: datetime) 
     )
 
 
-async def _find(app: App, session: object, ref: str, kind: MilestoneKind | None, milestone_id: int | None) -> MilestoneRow:
+async def _find(
+    app: App, session: object, ref: str, kind: MilestoneKind | None, milestone_id: int | None
+) -> MilestoneRow:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     assert isinstance(session, AsyncSession)
     if milestone_id is not None:
         found = (
-            await session.execute(select(MilestoneRow).where(MilestoneRow.id == milestone_id).with_for_update())
+            await session.execute(
+                select(MilestoneRow).where(MilestoneRow.id == milestone_id).with_for_update()
+            )
         ).scalar_one_or_none()
         if found is None:
-            raise MilestoneNotFound(f"milestone: {milestone_id} is not a milestone id in this database")
+            raise MilestoneNotFound(
+                f"milestone: {milestone_id} is not a milestone id in this database"
+            )
         return found
-    contract = (await session.execute(select(ContractRow).where(ContractRow.ref == ref))).scalar_one_or_none()
+    contract = (
+        await session.execute(select(ContractRow).where(ContractRow.ref == ref))
+    ).scalar_one_or_none()
     if contract is None:
         raise UnknownContract(ref)
     assert kind is not None
@@ -66,7 +74,9 @@ async def _find(app: App, session: object, ref: str, kind: MilestoneKind | None,
     if not matches:
         raise MilestoneNotFound(f"kind: {kind.value!r} has no milestone on {ref}")
     if not open_ones:
-        raise InvalidOperation(f"kind: {kind.value!r} on {ref} has no open milestone (all done or cancelled)")
+        raise InvalidOperation(
+            f"kind: {kind.value!r} on {ref} has no open milestone (all done or cancelled)"
+        )
     if len(open_ones) > 1:
         choices = ", ".join(f"{m.id} (due {m.due.isoformat()})" for m in open_ones)
         raise AmbiguousMilestone(

@@ -120,7 +120,9 @@ def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
         for m in row.milestones
     ]
     open_kinds = Counter(
-        m.kind for m, status in zip(row.milestones, statuses, strict=True) if status == MilestoneStatus.OPEN
+        m.kind
+        for m, status in zip(row.milestones, statuses, strict=True)
+        if status == MilestoneStatus.OPEN
     )
     views = []
     for m, status in zip(row.milestones, statuses, strict=True):
@@ -196,18 +198,25 @@ async def contract_detail(app: App, ref: str) -> ContractDetail:
         row = await load_contract(session, ref)
         events = (
             await session.execute(
-                select(EventRow).where(EventRow.contract_id == row.id).order_by(EventRow.at.desc(), EventRow.id.desc()).limit(50)
+                select(EventRow)
+                .where(EventRow.contract_id == row.id)
+                .order_by(EventRow.at.desc(), EventRow.id.desc())
+                .limit(50)
             )
         ).scalars()
         return ContractDetail(
             summary=summarise(row, app),
             extensions=tuple(
-                ExtensionView(e.seq, e.until, e.notice_days, e.notice_by, e.status) for e in row.extensions
+                ExtensionView(e.seq, e.until, e.notice_days, e.notice_by, e.status)
+                for e in row.extensions
             ),
             funding=tuple(
-                LineView(f.id, _fy(f.year), f.source, f.amount, f.status, f.confirm_by) for f in row.funding
+                LineView(f.id, _fy(f.year), f.source, f.amount, f.status, f.confirm_by)
+                for f in row.funding
             ),
-            costs=tuple(LineView(c.id, _fy(c.year), c.category, c.amount, None, None) for c in row.costs),
+            costs=tuple(
+                LineView(c.id, _fy(c.year), c.category, c.amount, None, None) for c in row.costs
+            ),
             events=tuple(EventView(e.at, e.kind, e.detail) for e in events),
         )
 

@@ -29,7 +29,7 @@ class LineMap(dict[str, Any]):
 class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise ImportFileError(
                 f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not accepted"
             )
@@ -42,7 +42,7 @@ class _Loader(yaml.SafeLoader):
             raise ImportFileError(
                 f"line {node.start_mark.line + 1}: field {sorted(duplicates)[0]!r} is given twice"
             )
-        mapping = LineMap(super().construct_mapping(node, deep=True))
+        mapping = LineMap({str(k): v for k, v in super().construct_mapping(node, deep=True).items()})
         mapping.line = node.start_mark.line + 1
         mapping.key_lines = {key.value: key.start_mark.line + 1 for key, _ in node.value}
         return mapping
@@ -66,7 +66,7 @@ def read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise ImportFileError(f"{path}: cannot read the file ({exc.strerror})") from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return yaml.load(text, Loader=_Loader)
     except ImportFileError as exc:
         raise ImportFileError(f"{path} {exc.message}") from None
     except yaml.MarkedYAMLError as exc:
