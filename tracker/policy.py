@@ -12,17 +12,12 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from tracker.domain.reminders import ReminderPolicy
 from tracker.domain.types import DerivationRules, MilestoneKind
 from tracker.errors import ConfigError
 
-
-@dataclass(frozen=True)
-class ReminderRule:
-    """When to remind about one milestone kind."""
-
-    leads: tuple[int, ...]
-    escalate_from: int
-    nag_days: int
+#: When to remind about one milestone kind (leads, escalation, nags).
+ReminderRule = ReminderPolicy
 
 
 @dataclass(frozen=True)

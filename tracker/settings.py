@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from platformdirs import user_data_path
-from pydantic import SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     smtp_timeout: float = 30.0
     mail_from: str = "contract-tracker@localhost"
     outbox_dir: Path | None = None
+    #: Reminders claimed (and sent over one SMTP connection) per batch.
+    send_batch_size: int = Field(default=100, ge=1, le=10_000)
+    #: How long a claim is held before another instance may take it over (seconds).
+    lease_seconds: int = Field(default=300, ge=5)
+    #: A temporary failure is retried with backoff until the reminder is this old (hours).
+    retry_max_hours: float = Field(default=72.0, gt=0)
+    #: How often `tracker run` sweeps (seconds).
+    sweep_interval_seconds: int = Field(default=60, ge=1)
     #: Overrides of config/policy.toml, as a nested table ``[policy]`` in the TOML file.
     policy: dict[str, Any] = {}
 

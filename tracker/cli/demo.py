@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from importlib.resources import files
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from tracker.cli.common import GlobalOptions
@@ -26,6 +27,7 @@ from tracker.domain.money import format_gbp
 from tracker.service.app import App, make_app, opened
 from tracker.service.contracts import add_contracts
 from tracker.service.importer import read_contracts
+from tracker.service.simulate import SimulatedEmail, simulate
 from tracker.service.views import ContractSummary, gaps
 
 
@@ -36,6 +38,11 @@ class Seed:
     as_of: str
     why: str
 
+
+#: The period the demo replays for Lancashire: the run-up to the contract's end.
+SIMULATE_FROM = date(2024, 1, 1)
+SIMULATE_TO = date(2025, 3, 31)
+FIRST_EMAILS = 12
 
 SEEDS = (
     Seed(
@@ -79,6 +86,41 @@ def _section(out: Console, summary: ContractSummary, moment: datetime, why: str)
     out.print()
 
 
+def _print_simulation(out: Console, emails: list[SimulatedEmail], outbox: Path) -> None:
+    """A summary per kind (leads and nags), the first emails, and where all of them are."""
+    out.print(
+        Text(
+            f"What LANCS-DRIVE's people would have been sent, {format_uk(SIMULATE_FROM)} to "
+            f"{format_uk(SIMULATE_TO)}, had nobody marked anything done (tracker simulate):",
+            style="bold",
+        )
+    )
+    table = Table(title_justify="left")
+    for column in ("Milestone", "Reminders", "Overdue nags", "First", "Last"):
+        table.add_column(column)
+    kinds = sorted(
+        {e.kind for e in emails}, key=lambda k: min(e.send_at for e in emails if e.kind == k)
+    )
+    for kind in kinds:
+        mine = [e for e in emails if e.kind == kind]
+        leads = sum(1 for e in mine if e.lead >= 0)
+        table.add_row(
+            kind, str(leads), str(len(mine) - leads),
+            format_uk(min(e.send_at for e in mine).date()), format_uk(max(e.send_at for e in mine).date()),
+        )  # fmt: skip
+    out.print(table)
+    for e in emails[:FIRST_EMAILS]:
+        local = e.send_at.astimezone(LONDON)
+        out.print(
+            f"  {local:%a} {format_uk(local.date())} {local:%H:%M}  {e.recipient}  {e.subject}",
+            soft_wrap=True,
+        )
+    if len(emails) > FIRST_EMAILS:
+        out.print(f"  ... and {len(emails) - FIRST_EMAILS} more")
+    out.print(f"{len(emails)} emails, written as .eml files to {outbox}")
+    out.print()
+
+
 def run_demo(opts: GlobalOptions) -> None:
     out = console()
     workdir = Path(tempfile.mkdtemp(prefix="tracker-demo-"))
@@ -98,7 +140,17 @@ def run_demo(opts: GlobalOptions) -> None:
                 shown.extend(await gaps(app, seed.ref))
         return shown
 
+    outbox = workdir / "outbox"
+
+    async def _simulate() -> list[SimulatedEmail]:
+        app = make_app(db=url, config=opts.config, now=max(moments))
+        async with opened(app):
+            return await simulate(
+                app, start=SIMULATE_FROM, end=SIMULATE_TO, ref=SEEDS[1].ref, outbox=outbox
+            )
+
     summaries = asyncio.run(_load())
+    emails = asyncio.run(_simulate())
     out.print(Text("contract-tracker demo", style="bold"))
     out.print(
         f"Two real commissioning records, loaded into a throwaway database: {workdir / 'demo.db'}"
@@ -110,6 +162,7 @@ def run_demo(opts: GlobalOptions) -> None:
     out.print()
     for seed, summary, moment in zip(SEEDS, summaries, moments, strict=True):
         _section(out, summary, moment, "as given by --now" if fixed else seed.why)
+    _print_simulation(out, emails, outbox)
     lancs = SEEDS[1]
     now_arg = opts.now or lancs.as_of
     out.print("Explore the demo database:")

@@ -17,7 +17,7 @@ import typer
 from typer._click import exceptions as click
 
 from tracker import __version__
-from tracker.cli import admin, contracts, lines, milestones
+from tracker.cli import admin, contracts, lines, milestones, reminders
 from tracker.cli.common import GlobalOptions
 from tracker.errors import TrackerError
 
@@ -74,6 +74,7 @@ admin.register(app)
 contracts.register(app)
 milestones.register(app)
 lines.register(app)
+reminders.register(app)
 
 
 def _error(message: str) -> int:

@@ -136,3 +136,45 @@ def cancel(
     Example: tracker milestone cancel LANCS-DRIVE review --note "Superseded by the re-procurement"
     """
     _close(ctx, target, kind, note, done=False)
+
+
+@group.command("snooze")
+def snooze(
+    ctx: typer.Context,
+    target: str = typer.Argument(
+        ..., metavar="REF|ID", help="The contract's ref (or a milestone id alone)."
+    ),
+    kind: str | None = typer.Argument(None, metavar="[KIND]", help="The milestone kind."),
+    until: str = typer.Option(
+        ..., "--until", metavar="DATE", help="Hold reminders and nags until this day."
+    ),
+    note: str | None = typer.Option(
+        None, "--note", help="Why, e.g. 'waiting for the Home Office letter'."
+    ),
+) -> None:
+    """Hold a milestone's reminders and nags until a day; the due date does not move.
+
+    The digest still lists it, marked snoozed, with the note.
+
+    Example: tracker milestone snooze LANCS-DRIVE funding_confirmation --until 15/1/2025 --note "waiting for the Home Office letter"
+    """
+    from tracker.domain.dates import parse_date
+    from tracker.domain.text import parse_optional_text
+    from tracker.errors import InvalidValue
+    from tracker.service.inputs import parse_kind
+    from tracker.service.milestones import snooze_milestone
+
+    day = parse_date(until, "--until")
+    clean_note = parse_optional_text(note, "--note", max_length=2000)
+    if kind is None and not target.isdigit():
+        raise InvalidValue("KIND", "", "is required after the ref (or give a milestone id alone)")
+    parsed_kind = parse_kind(kind, "KIND") if kind is not None else None
+    milestone_id = int(target) if kind is None else None
+    message = run_with_app(
+        ctx,
+        lambda app: snooze_milestone(
+            app, ref=None if milestone_id else target, kind=parsed_kind,
+            milestone_id=milestone_id, until=day, note=clean_note,
+        ),
+    )  # fmt: skip
+    typer.echo(message)

@@ -175,9 +175,29 @@ def print_detail(out: Console, detail: ContractDetail) -> None:
         for line in detail.costs:
             table.add_row(line.year, line.label or "-", format_gbp(line.amount))
         out.print(table)
+    print_sent(out, detail)
     if detail.events:
         out.print(Text("Recent changes", style="italic"))
         from tracker.domain.calendar import LONDON
 
         for event in detail.events[:10]:
             out.print(f"  {event.at.astimezone(LONDON):%d %b %Y %H:%M}  {event.detail}")
+
+
+def print_sent(out: Console, detail: ContractDetail) -> None:
+    """Every delivery attempt about the contract: "were we warned, and when?"."""
+    from tracker.domain.calendar import LONDON
+
+    if not detail.reminders:
+        out.print(Text("Reminders sent: none yet", style="italic"))
+        return
+    table = Table(title="Reminders sent (every attempt)", title_justify="left")
+    for column in ("When (London)", "About", "To", "Outcome", "Server reply"):
+        table.add_column(column, overflow="fold")
+    for a in detail.reminders:
+        lead = f"{-a.lead} days overdue" if a.lead < 0 else f"{a.lead} days before"
+        about = f"{a.kind} due {format_uk(a.milestone_due)} ({lead})"
+        table.add_row(
+            f"{a.at.astimezone(LONDON):%d %b %Y %H:%M}", about, a.recipient, a.outcome, a.reply
+        )
+    out.print(table)

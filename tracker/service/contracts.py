@@ -17,10 +17,18 @@ from tracker.domain.money import format_gbp
 from tracker.domain.types import ExtensionStatus, FundingStatus, MilestoneStatus
 from tracker.errors import DuplicateContract, InvalidOperation, UnknownContract
 from tracker.service.app import App
-from tracker.service.derive import record_event, sync_milestones
-from tracker.service.inputs import ContractInput, CostInput, FundingInput, MilestoneInput
+from tracker.service.derive import record_event
+from tracker.service.inputs import (
+    ContractInput,
+    CostInput,
+    FundingInput,
+    MilestoneInput,
+    PolicyInput,
+)
 from tracker.service.milestones import new_manual_milestone
+from tracker.service.planning import contract_policy, refresh_contract
 from tracker.store.models import (
+    ContractPolicyRow,
     ContractRow,
     CostRow,
     ExtensionRow,
@@ -82,7 +90,17 @@ def _contract_row(data: ContractInput, app: App) -> ContractRow:
     row.funding = [_funding_row(line, str(index + 1)) for index, line in enumerate(data.funding)]
     row.costs = [_cost_row(cost) for cost in data.costs]
     row.milestones = []
+    row.policies = [policy_row(entry) for entry in data.policy]
     return row
+
+
+def policy_row(entry: PolicyInput) -> ContractPolicyRow:
+    return ContractPolicyRow(
+        kind=entry.kind.value,
+        leads=",".join(str(v) for v in entry.leads) if entry.leads is not None else None,
+        escalate_from=entry.escalate_from,
+        nag_days=entry.nag_days,
+    )
 
 
 def _funding_row(line: FundingInput, key: str) -> FundingRow:
@@ -106,10 +124,14 @@ async def _save_new(session: AsyncSession, data: ContractInput, app: App) -> Con
     await session.flush()
     for milestone in data.milestones:
         row.milestones.append(new_manual_milestone(row, milestone, app.now))
-    events = sync_milestones(row, app.policy.derivation, app.now)
-    events.append(record_event(row, "contract_added", f"{row.ref} added: {row.title}", app.now))
-    session.add_all(events)
+    session.add(record_event(row, "contract_added", f"{row.ref} added: {row.title}", app.now))
+    await refresh(session, row, app)
     return row
+
+
+async def refresh(session: AsyncSession, row: ContractRow, app: App) -> None:
+    """Re-derive milestones and re-plan reminders in the caller's transaction."""
+    await refresh_contract(session, row, app.policy, app.now, app.settings.mail_from)
 
 
 def check_unique_refs(contracts: Sequence[ContractInput]) -> None:
@@ -151,9 +173,8 @@ async def _change(
     app: App, ref: str, kind: str, detail: str, session: AsyncSession, row: ContractRow
 ) -> None:
     row.updated_at = app.now
-    events = sync_milestones(row, app.policy.derivation, app.now)
-    events.insert(0, record_event(row, kind, detail, app.now))
-    session.add_all(events)
+    session.add(record_event(row, kind, detail, app.now))
+    await refresh(session, row, app)
     await session.commit()
 
 
@@ -236,6 +257,7 @@ async def add_milestone(app: App, ref: str, milestone: MilestoneInput) -> str:
         await session.flush()
         detail = f"{ref}: {added.kind} due {format_uk(added.due)} added (id {added.id})"
         session.add(record_event(row, "milestone_added", detail, app.now))
+        await refresh(session, row, app)
         await session.commit()
     return detail
 
@@ -247,3 +269,31 @@ async def count_contracts(app: App) -> int:
 
 def london_time(app: App) -> str:
     return app.now.astimezone(LONDON).strftime("%d %b %Y %H:%M")
+
+
+async def set_policy(app: App, ref: str, entry: PolicyInput) -> str:
+    """Give a contract its own reminder policy for one kind; reminders are re-planned."""
+    async with app.session() as session:
+        row = await load_contract(session, ref, for_update=True)
+        current = next((p for p in row.policies if p.kind == entry.kind.value), None)
+        if current is None:
+            current = policy_row(entry)
+            row.policies.append(current)
+        else:
+            if entry.leads is not None:
+                current.leads = ",".join(str(v) for v in entry.leads)
+            if entry.escalate_from is not None:
+                current.escalate_from = entry.escalate_from
+            if entry.nag_days is not None:
+                current.nag_days = entry.nag_days
+        rule = contract_policy(app.policy, row.policies, entry.kind)
+        leads = ", ".join(str(v) for v in rule.leads) or "none"
+        detail = (
+            f"{ref}: {entry.kind.value} reminders at {leads} days before, sponsor copied from "
+            f"{rule.escalate_from} days, nag every {rule.nag_days} days"
+            if rule.nag_days
+            else f"{ref}: {entry.kind.value} reminders at {leads} days before, sponsor copied from "
+            f"{rule.escalate_from} days, no nags"
+        )
+        await _change(app, ref, "policy_set", detail, session, row)
+    return detail

@@ -65,6 +65,16 @@ class MilestoneInput:
 
 
 @dataclass(frozen=True)
+class PolicyInput:
+    """A contract's own reminder policy for one kind; None keeps the default."""
+
+    kind: MilestoneKind
+    leads: tuple[int, ...] | None
+    escalate_from: int | None
+    nag_days: int | None
+
+
+@dataclass(frozen=True)
 class ContractInput:
     ref: str
     title: str
@@ -82,19 +92,66 @@ class ContractInput:
     funding: tuple[FundingInput, ...] = ()
     costs: tuple[CostInput, ...] = ()
     milestones: tuple[MilestoneInput, ...] = field(default_factory=tuple)
+    policy: tuple[PolicyInput, ...] = ()
 
 
 CONTRACT_FIELDS = frozenset(
     {
         "ref", "title", "provider", "commissioner", "start", "end", "value", "owner",
         "sponsor", "watchers", "intervention_months", "notes", "extensions", "funding",
-        "costs", "milestones",
+        "costs", "milestones", "policy",
     }
 )  # fmt: skip
 EXTENSION_FIELDS = frozenset({"until", "notice_days", "notice_by"})
 FUNDING_FIELDS = frozenset({"source", "year", "amount", "status", "confirm_by"})
 COST_FIELDS = frozenset({"year", "amount", "category"})
 MILESTONE_FIELDS = frozenset({"kind", "due", "title", "note", "after", "working_days"})
+POLICY_FIELDS = frozenset({"leads", "escalate_from", "nag_days"})
+
+
+def parse_leads(value: object, field_name: str) -> tuple[int, ...]:
+    """Lead days as a list (YAML) or "120,60,30" (CLI): whole days, 0 to 3650."""
+    if isinstance(value, str):
+        parts: list[object] = [p.strip() for p in value.split(",")] if value.strip() else []
+    elif isinstance(value, list):
+        parts = list(value)
+    else:
+        raise InvalidValue(field_name, _brief(value), "must be a list of days, e.g. 120,60,30")
+    leads = [parse_positive_int(p, field_name, maximum=3650) for p in parts]
+    return tuple(sorted(set(leads), reverse=True))
+
+
+def parse_policy_entry(kind_name: object, raw: object, name: str) -> PolicyInput:
+    kind = parse_kind(kind_name, name)
+    data = _mapping(raw, name, POLICY_FIELDS)
+    if not data:
+        raise InvalidValue(name, "{}", "give leads, escalate_from or nag_days")
+    return PolicyInput(
+        kind=kind,
+        leads=parse_leads(data["leads"], f"{name}.leads")
+        if data.get("leads") is not None
+        else None,
+        escalate_from=(
+            parse_positive_int(data["escalate_from"], f"{name}.escalate_from", maximum=3650)
+            if data.get("escalate_from") is not None
+            else None
+        ),
+        nag_days=(
+            parse_positive_int(data["nag_days"], f"{name}.nag_days", maximum=365)
+            if data.get("nag_days") is not None
+            else None
+        ),
+    )
+
+
+def parse_policy(raw: object) -> tuple[PolicyInput, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        raise InvalidValue(
+            "policy", _brief(raw), "must map milestone kinds to {leads, escalate_from, nag_days}"
+        )
+    return tuple(parse_policy_entry(kind, value, f"policy.{kind}") for kind, value in raw.items())
 
 
 def parse_ref(value: object, field_name: str = "ref") -> str:
@@ -262,6 +319,7 @@ def parse_contract(raw: object, name: str = "") -> ContractInput:
         funding=_items(data, "funding", parse_funding),
         costs=_items(data, "costs", parse_cost),
         milestones=_items(data, "milestones", parse_milestone),
+        policy=parse_policy(data.get("policy")),
     )
     check_extensions(contract.end, contract.extensions)
     return contract

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import uuid4
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.dates import format_uk
 from tracker.domain.milestones import effective_status
 from tracker.domain.types import MilestoneKind, MilestoneOrigin, MilestoneStatus
-from tracker.errors import AmbiguousMilestone, InvalidOperation, MilestoneNotFound, UnknownContract
+from tracker.errors import (
+    AmbiguousMilestone,
+    InvalidOperation,
+    InvalidValue,
+    MilestoneNotFound,
+    UnknownContract,
+)
 from tracker.service.app import App
 from tracker.service.derive import record_event
 from tracker.service.inputs import MilestoneInput
+from tracker.service.planning import replan_contract
 from tracker.store.models import ContractRow, MilestoneRow
 
 DEFAULT_TITLES = {
@@ -44,7 +52,6 @@ def new_manual_milestone(row: ContractRow, data: MilestoneInput, now: datetime) 
 async def _find(
     app: App, session: object, ref: str, kind: MilestoneKind | None, milestone_id: int | None
 ) -> MilestoneRow:
-    from sqlalchemy.ext.asyncio import AsyncSession
 
     assert isinstance(session, AsyncSession)
     if milestone_id is not None:
@@ -110,5 +117,43 @@ async def close_milestone(
         if note:
             detail += f" ({note})"
         session.add(record_event(contract, f"milestone_{verb}", detail, app.now))
+        await replan_contract(session, contract, app.policy, app.now, app.settings.mail_from)
+        await session.commit()
+    return detail
+
+
+async def snooze_milestone(
+    app: App,
+    *,
+    ref: str | None,
+    kind: MilestoneKind | None,
+    milestone_id: int | None,
+    until: date,
+    note: str | None,
+) -> str:
+    """Hold a milestone's reminders and nags until ``until``; the due date does not move.
+
+    Reminders that fall due while it is snoozed are not lost: when the snooze ends they
+    are due, and collapse into one message.
+    """
+    if until <= app.today:
+        raise InvalidValue(
+            "--until", until.isoformat(), f"must be after today ({app.today.isoformat()})"
+        )
+    async with app.session() as session:
+        milestone = await _find(app, session, ref or "", kind, milestone_id)
+        if milestone.status != MilestoneStatus.OPEN.value:
+            raise InvalidOperation(
+                f"milestone: {milestone.id} is {milestone.status}; only open milestones can be snoozed"
+            )
+        contract = await session.get(ContractRow, milestone.contract_id)
+        assert contract is not None
+        milestone.snoozed_until = until
+        milestone.snooze_note = note
+        milestone.updated_at = app.now
+        detail = f"{contract.ref}: {milestone.kind} due {format_uk(milestone.due)} snoozed until {format_uk(until)}"
+        if note:
+            detail += f" ({note})"
+        session.add(record_event(contract, "milestone_snoozed", detail, app.now))
         await session.commit()
     return detail

@@ -22,6 +22,7 @@ from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
 from tracker.service.app import App
 from tracker.service.contracts import load_contract
 from tracker.service.derive import milestone_states, to_domain
+from tracker.service.reminder_views import AttemptView, attempt_history
 from tracker.store.models import ContractRow, EventRow
 
 
@@ -106,6 +107,7 @@ class ContractDetail:
     funding: tuple[LineView, ...]
     costs: tuple[LineView, ...]
     events: tuple[EventView, ...]
+    reminders: tuple[AttemptView, ...] = ()
 
 
 def close_command(ref: str, kind: MilestoneKind, milestone_id: int, ambiguous: bool) -> str:
@@ -218,6 +220,7 @@ async def contract_detail(app: App, ref: str) -> ContractDetail:
                 LineView(c.id, _fy(c.year), c.category, c.amount, None, None) for c in row.costs
             ),
             events=tuple(EventView(e.at, e.kind, e.detail) for e in events),
+            reminders=tuple(await attempt_history(app, contract_id=row.id)),
         )
 
 

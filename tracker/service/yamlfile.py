@@ -42,7 +42,9 @@ class _Loader(yaml.SafeLoader):
             raise ImportFileError(
                 f"line {node.start_mark.line + 1}: field {sorted(duplicates)[0]!r} is given twice"
             )
-        mapping = LineMap({str(k): v for k, v in super().construct_mapping(node, deep=True).items()})
+        mapping = LineMap(
+            {str(k): v for k, v in super().construct_mapping(node, deep=True).items()}
+        )
         mapping.line = node.start_mark.line + 1
         mapping.key_lines = {key.value: key.start_mark.line + 1 for key, _ in node.value}
         return mapping

@@ -75,6 +75,9 @@ class ContractRow(Base):
         lazy="selectin",
         back_populates="contract",
     )
+    policies: Mapped[list[ContractPolicyRow]] = relationship(
+        cascade="all, delete-orphan", order_by="ContractPolicyRow.kind", lazy="selectin"
+    )
 
 
 class WatcherRow(Base):
@@ -146,6 +149,9 @@ class MilestoneRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_note: Mapped[str | None] = mapped_column(Text)
+    #: Reminders and nags are held until this day (London); the due date never moves.
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    snooze_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -174,3 +180,73 @@ class EventRow(Base):
         Index("ix_contract_events_contract_id_at", "contract_id", "at"),
         Index("ix_contract_events_at", "at"),
     )
+
+
+class ContractPolicyRow(Base):
+    """A contract's own reminder policy for one milestone kind; None fields use the default."""
+
+    __tablename__ = "contract_policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    leads: Mapped[str | None] = mapped_column(String(200))  # "120,60,30"
+    escalate_from: Mapped[int | None] = mapped_column(Integer)
+    nag_days: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint("contract_id", "kind"),)
+
+
+class ReminderRow(Base):
+    """One planned email: (milestone, due date, lead, recipient), unique, claimed before sending.
+
+    ``lead`` is days before the due date; a nag has a negative lead (days overdue). The due
+    date is part of the identity so a moved deadline is reminded afresh, while the
+    reminders sent about the old date stay in the history. ``due_at`` is when the row may
+    next be attempted: ``send_at`` at first, later the retry time after a temporary failure.
+    """
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"))
+    contract_id: Mapped[int] = mapped_column(
+        ForeignKey("contracts.id", ondelete="CASCADE"), index=True
+    )
+    milestone_due: Mapped[date] = mapped_column(Date)
+    lead: Mapped[int] = mapped_column(Integer)
+    recipient: Mapped[str] = mapped_column(String(EMAIL))
+    role: Mapped[str] = mapped_column(String(16))
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str] = mapped_column(String(250))
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_reply: Mapped[str | None] = mapped_column(Text)
+    collapsed_into: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("milestone_id", "milestone_due", "lead", "recipient"),
+        # The sweep's due query: status = planned/sending and due_at <= now, oldest first.
+        Index("ix_reminders_status_due_at", "status", "due_at"),
+    )
+
+
+class DeliveryAttemptRow(Base):
+    """Every attempt to deliver a reminder, kept forever: "were we warned, and when?"."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(
+        ForeignKey("reminders.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reply: Mapped[str] = mapped_column(Text)
+    instance: Mapped[str] = mapped_column(String(120))

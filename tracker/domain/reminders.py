@@ -1,0 +1,130 @@
+"""Reminder planning: a milestone and its policy -> which emails go to whom, and when.
+
+Pure functions (no clock, no I/O). A reminder is sent at 09:00 London on its lead day,
+or on the working day before when that day is a weekend or bank holiday: a reminder
+that slips to Monday would arrive after a Monday deadline's lead had gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol, TypeVar
+
+from tracker.domain.calendar import LONDON, previous_working_day
+
+SEND_TIME = time(9, 0)
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """Leads (days before due, most distant first), escalation lead, nag interval (0: none)."""
+
+    leads: tuple[int, ...]
+    escalate_from: int
+    nag_days: int
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    lead: int  # days before the due date; negative for a nag (days overdue)
+    recipient: str
+    role: str  # owner | sponsor
+    send_at: datetime  # aware UTC
+
+
+def send_time(day: date) -> datetime:
+    """09:00 London on ``day``, or on the working day before it, as an aware UTC time."""
+    local = datetime.combine(previous_working_day(day), SEND_TIME, tzinfo=LONDON)
+    return local.astimezone(UTC)
+
+
+def recipients_for(
+    lead: int, policy: ReminderPolicy, owner: str | None, sponsor: str | None
+) -> list[tuple[str, str]]:
+    """The owner always (the sponsor stands in when there is no owner); the sponsor is
+    copied from the escalation lead on, and on every nag."""
+    people: list[tuple[str, str]] = []
+    if owner:
+        people.append((owner, "owner"))
+    if sponsor and sponsor != owner and (owner is None or lead <= policy.escalate_from):
+        people.append((sponsor, "sponsor"))
+    return people
+
+
+def plan_leads(
+    due: date, policy: ReminderPolicy, owner: str | None, sponsor: str | None
+) -> list[PlannedReminder]:
+    """Every lead reminder for a milestone due on ``due``, past ones included.
+
+    Leads whose time has already passed are planned too: the sweep collapses all due
+    leads of one milestone and recipient into one message, so a contract added late, or
+    a tracker that was down, still warns once instead of never.
+    """
+    planned = []
+    for lead in sorted(set(policy.leads), reverse=True):
+        when = send_time(due - timedelta(days=lead))
+        for recipient, role in recipients_for(lead, policy, owner, sponsor):
+            planned.append(PlannedReminder(lead, recipient, role, when))
+    return planned
+
+
+def latest_nag(due: date, nag_days: int, today: date) -> tuple[int, datetime] | None:
+    """The most recent nag due by ``today`` for an open decision: (lead, send time).
+
+    Nags fall every ``nag_days`` after the due date; only the latest is returned, so
+    nags missed while the tracker was down collapse into one.
+    """
+    if nag_days <= 0 or today <= due:
+        return None
+    steps = (today - due).days // nag_days
+    if steps < 1:
+        return None
+    overdue = steps * nag_days
+    return -overdue, send_time(due + timedelta(days=overdue))
+
+
+def message_id(milestone_id: int, due: date, lead: int, recipient: str, domain: str) -> str:
+    """A stable Message-ID: the same reminder resent after a crash carries the same id,
+    so a receiving server (or a person) can tell it is not a new message."""
+    digest = hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
+    tag = f"n{-lead}" if lead < 0 else f"l{lead}"
+    return f"<r{milestone_id}.{due:%Y%m%d}.{tag}.{digest}@{domain}>"
+
+
+class _Due(Protocol):
+    @property
+    def milestone_id(self) -> int: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def lead(self) -> int: ...
+
+
+D = TypeVar("D", bound=_Due)
+
+
+def collapse(due: Iterable[D]) -> tuple[list[D], list[tuple[D, D]]]:
+    """One message per (milestone, recipient): the most urgent due reminder is sent;
+    the others are recorded as collapsed into it. Returns (to send, (collapsed, into))."""
+    groups: dict[tuple[int, str], list[D]] = {}
+    for item in due:
+        groups.setdefault((item.milestone_id, item.recipient), []).append(item)
+    chosen: list[D] = []
+    collapsed: list[tuple[D, D]] = []
+    for items in groups.values():
+        ordered = sorted(items, key=lambda r: r.lead)
+        chosen.append(ordered[0])
+        collapsed.extend((other, ordered[0]) for other in ordered[1:])
+    return chosen, collapsed
+
+
+def retry_delay(attempts: int, base_seconds: int = 300, cap_seconds: int = 6 * 3600) -> timedelta:
+    """Exponential backoff after a temporary failure: 5 min, 10, 20, ... capped at 6 hours."""
+    return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
+
+
+def parse_leads(values: Sequence[int]) -> tuple[int, ...]:
+    return tuple(sorted(set(values), reverse=True))

@@ -1,0 +1,279 @@
+"""Turn a :class:`ReminderEmail` into a subject, a plain-text and an HTML body, and a message.
+
+One builder for one kind of email (the healthchecks layout): the words live in
+``templates/email/reminder.subject.txt``, ``reminder.txt`` and ``reminder.html``
+(package data of ``tracker.templates``, so an installed wheel finds them), and this
+module only prepares the data and assembles the MIME message.
+
+Every text field of a reminder may hold hostile input typed by a user or imported
+from a file. So user text is only ever *data* passed to a template (never compiled,
+so ``{{ 7*7 }}`` stays literal), the HTML template autoescapes it, links are only
+made for http(s) and mailto addresses, control characters are removed before
+anything is rendered, and headers are set through the :mod:`email` package API
+from values that can no longer hold a line break.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import textwrap
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import css_inline
+import jinja2
+
+from tracker.domain.dates import format_uk
+from tracker.domain.money import format_gbp
+from tracker.domain.text import BIDI_CONTROLS, LINE_BREAKERS
+from tracker.mail.model import DecisionLink, ReminderEmail
+
+#: Longest subject we send: mail clients show ~60-80 characters, and a bounded subject
+#: keeps a pathological field from producing a header that some servers reject.
+SUBJECT_LIMIT = 150
+
+#: Width of the plain-text part: comfortable to read, and safe from 78-column rewrapping.
+TEXT_WIDTH = 72
+
+#: URL schemes a decision-record link may use; ``javascript:`` and ``data:`` would turn
+#: a link in an HTML email into script, which autoescaping does not prevent.
+SAFE_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+#: Bidi marks are not in ``BIDI_CONTROLS`` (they do not nest) but still reorder what a
+#: reader sees in a one-line header, so headers drop them too.
+_BIDI_MARKS = frozenset({"\u200e", "\u200f", "\u061c"})
+
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """The three rendered parts of one email, before they become a MIME message."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def render_reminder(email: ReminderEmail) -> RenderedEmail:
+    """Render the subject, plain text and inlined HTML of one reminder.
+
+    The data is cleaned first (see :func:`clean_reminder`) so the two bodies and the
+    headers agree on what the user's text says.
+    """
+    data = clean_reminder(email)
+    env = _environment()
+    context = {"email": data}
+    subject = subject_line(env.get_template("reminder.subject.txt").render(context))
+    text = env.get_template("reminder.txt").render(context)
+    html = _inliner().inline(env.get_template("reminder.html").render(context))
+    return RenderedEmail(subject=subject, text=_tidy_text(text), html=html)
+
+
+def build_reminder(email: ReminderEmail) -> EmailMessage:
+    """The reminder as a ``multipart/alternative`` message (text first, then HTML).
+
+    Headers are set only through :class:`EmailMessage` and only from values that went
+    through :func:`header_text`, so no contract field can add a header or a recipient.
+    ``Auto-Submitted`` tells mail servers and people's rules that a program sent it, so
+    out-of-office replies are not sent back to the tracker.
+    """
+    rendered = render_reminder(email)
+    message = EmailMessage(policy=SMTP)
+    message["From"] = header_text(email.mail_from)
+    message["To"] = header_text(email.recipient)
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(email.sent_at)
+    message["Message-ID"] = header_text(email.message_id)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Tracker-Ref"] = header_text(email.ref)
+    message.set_content(rendered.text, subtype="plain", cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    return message
+
+
+def header_text(value: str) -> str:
+    """``value`` as one safe header line: no control characters, separators or bidi controls.
+
+    Each run of such characters (and of whitespace) becomes one space, so
+    ``"X\\r\\nBcc: evil@example.org"`` is the harmless text ``"X Bcc: evil@example.org"``.
+    Lone surrogates are dropped as well: they cannot be encoded and would crash sending.
+    """
+    kept = "".join(" " if _is_unsafe(char) else char for char in value)
+    return _SPACES.sub(" ", kept).strip()
+
+
+def subject_line(text: str, limit: int = SUBJECT_LIMIT) -> str:
+    """One header-safe line of at most ``limit`` characters, cut at a word with "…"."""
+    line = header_text(text)
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    # Back up to the last space unless the cut already falls between words; but never
+    # below half the limit, so one very long word (a hostile ref) is still cut short.
+    mid_word = not line[limit - 1].isspace()
+    if mid_word and " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip() + "…"
+
+
+def clean_reminder(email: ReminderEmail) -> ReminderEmail:
+    """A copy whose text fields hold no control characters, separators or bidi controls.
+
+    One-line fields become one line; the milestone note keeps its newlines and tabs.
+    The templates can then show every field as it is without a stray line break or a
+    right-to-left override reordering what the reader sees.
+    """
+    # Every ``str`` field is found by type rather than listed, so a text field added to
+    # the model later is cleaned too instead of silently reaching a header unchecked.
+    changes: dict[str, Any] = {
+        field.name: header_text(value)
+        for field in dataclasses.fields(email)
+        if isinstance(value := getattr(email, field.name), str)
+    }
+    note = email.milestone_note
+    changes["milestone_note"] = _multiline_text(note) if note else None
+    changes["warnings"] = tuple(header_text(warning) for warning in email.warnings)
+    changes["decision_links"] = tuple(
+        DecisionLink(label=header_text(link.label), url=header_text(link.url))
+        for link in email.decision_links
+    )
+    return dataclasses.replace(email, **changes)
+
+
+def days_phrase(days: int) -> str:
+    """``in 3 days``, ``tomorrow``, ``today``, ``1 day overdue``, ``5 days overdue``."""
+    if days > 1:
+        return f"in {days} days"
+    if days == 1:
+        return "tomorrow"
+    if days == 0:
+        return "today"
+    return f"{-days} day overdue" if days == -1 else f"{-days} days overdue"
+
+
+def days_ago_phrase(days: int) -> str:
+    """``7 days ago`` for ``days_left=-7``: how an overdue subject counts back."""
+    if days >= 0:
+        return days_phrase(days)
+    return "1 day ago" if days == -1 else f"{-days} days ago"
+
+
+def gbp_or_unknown(amount: Decimal | None) -> str:
+    """``£298,403.22``, or ``cost unknown`` where no cost lines exist for the year."""
+    return "cost unknown" if amount is None else format_gbp(amount)
+
+
+def gap_phrase(gap: Decimal | None) -> str:
+    """A year's gap as a reader wants it: ``£1.00``, ``none``, ``surplus £5.00`` or ``unknown``."""
+    if gap is None:
+        return "unknown"
+    if gap > 0:
+        return format_gbp(gap)
+    if gap == 0:
+        return "none"
+    return f"surplus {format_gbp(-gap)}"
+
+
+def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
+    """Fill each line of ``text`` to ``width`` columns; every line after the first gets ``indent``.
+
+    Words are never broken, nor at hyphens: an email address, a reference such as
+    ``LANCS-DRIVE`` or a URL must stay whole to be searched for or copied. Indenting
+    the later lines of a multi-line note too keeps it visibly one item.
+    """
+    filled = []
+    for number, line in enumerate(text.split("\n")):
+        first = "" if number == 0 else indent
+        if not line.strip():
+            filled.append("")
+            continue
+        filled.append(
+            textwrap.fill(
+                line,
+                width=width,
+                initial_indent=first,
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return "\n".join(filled)
+
+
+def safe_url(url: str) -> str | None:
+    """``url`` when it is safe to make a link of in HTML (http, https, mailto), else None."""
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in SAFE_URL_SCHEMES else None
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    """The one template environment, built once: loading and compiling is the slow part.
+
+    Autoescape is on for ``.html`` only, so the plain text is not full of ``&amp;``;
+    ``StrictUndefined`` turns a misspelt field into an error in tests instead of a gap
+    in an email someone acts on.
+    """
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("tracker.templates", "email"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["gbp"] = gbp_or_unknown
+    env.filters["gap"] = gap_phrase
+    env.filters["ukdate"] = format_uk
+    env.filters["days"] = days_phrase
+    env.filters["days_ago"] = days_ago_phrase
+    env.filters["safe_url"] = safe_url
+    env.filters["wrap"] = wrap
+    return env
+
+
+@lru_cache(maxsize=1)
+def _inliner() -> css_inline.CSSInliner:
+    """Moves the ``<style>`` rules onto the elements: many mail clients drop style blocks.
+
+    Remote stylesheets are never fetched: building an email must not touch the network.
+    """
+    return css_inline.CSSInliner(load_remote_stylesheets=False)
+
+
+def _is_unsafe(char: str) -> bool:
+    category = unicodedata.category(char)
+    return (
+        category in ("Cc", "Cs", "Zl", "Zp")
+        or char in LINE_BREAKERS
+        or char in BIDI_CONTROLS
+        or char in _BIDI_MARKS
+    )
+
+
+def _multiline_text(value: str) -> str:
+    """Free text that may span lines (a note): newlines kept, other unsafe characters spaced."""
+    lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(header_text(line.replace("\t", "    ")) for line in lines).strip("\n")
+
+
+def _tidy_text(text: str) -> str:
+    """At most one blank line in a row and no trailing spaces, whatever the template did."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy).strip("\n") + "\n"

@@ -1,0 +1,83 @@
+"""What an email says and how a delivery went: the contract between sweep, builder and transport.
+
+The sweep fills a :class:`ReminderEmail` from the database, :mod:`tracker.mail.build`
+renders it, and a transport from :mod:`tracker.mail.transport` reports a
+:class:`DeliveryOutcome` for each message, saying whether a failure is worth retrying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """One financial year of a contract's funding position, as an email shows it."""
+
+    year: str
+    cost: Decimal | None  # None: cost unknown
+    secured: Decimal
+    at_risk: Decimal
+    gap: Decimal | None  # None: cost unknown; negative: surplus
+
+
+@dataclass(frozen=True)
+class DecisionLink:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ReminderEmail:
+    """Everything one reminder email about one milestone, for one recipient, shows.
+
+    ``days_left`` is negative when overdue (a nag). ``role`` is ``owner`` or ``sponsor``;
+    a sponsor copy says it is an escalation. Every text field may hold hostile user
+    input: the builder escapes it in HTML and never treats it as a template.
+    """
+
+    message_id: str
+    sent_at: datetime  # aware; the Date header
+    mail_from: str
+    recipient: str
+    role: str  # owner | sponsor
+    ref: str
+    contract_title: str
+    provider: str
+    contract_end: date
+    kind: str  # milestone kind name, e.g. extension_notice
+    kind_label: str  # "Extension notice"
+    milestone_title: str
+    milestone_note: str | None
+    due: date
+    days_left: int
+    lead: int  # the lead in days this reminder was planned for (negative: a nag)
+    is_nag: bool
+    if_missed: str  # DECISION_TEXT sentence
+    staffing_at_risk: bool
+    staffing_summary: str
+    gaps: tuple[GapRow, ...] = ()
+    warnings: tuple[str, ...] = ()
+    done_command: str = ""
+    snooze_command: str = ""
+    decision_links: tuple[DecisionLink, ...] = field(default_factory=tuple)
+    escalate_from: int | None = None  # lead from which the sponsor is copied
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    TEMPORARY = "temporary"  # retry later: 4xx, refused or dropped connection, timeout
+    PERMANENT = "permanent"  # give up: 5xx for this recipient
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    outcome: Outcome
+    reply: str  # the server's reply (code and text) or what went wrong
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.SENT

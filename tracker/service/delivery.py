@@ -1,0 +1,186 @@
+"""What the sweep needs from the domain: nags to plan, emails to build, outcomes to apply.
+
+The loop itself lives in ``jobs/sweep.py``; everything that decides lives here or in
+``tracker.domain``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracker.domain.reminders import latest_nag, message_id, recipients_for, retry_delay
+from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
+from tracker.mail.model import DecisionLink, DeliveryOutcome, GapRow, Outcome, ReminderEmail
+from tracker.service.app import App
+from tracker.service.planning import contract_policy, mail_domain
+from tracker.service.views import summarise
+from tracker.store.models import ContractPolicyRow, ContractRow, MilestoneRow, ReminderRow
+from tracker.store.outbox import FAILED, PLANNED, SENT, DueReminder
+
+KIND_LABELS = {kind: kind.value.replace("_", " ").capitalize() for kind in MilestoneKind}
+
+
+async def nags_due(session: AsyncSession, app: App) -> list[ReminderRow]:
+    """Nag rows for overdue open decisions (not snoozed), one per recipient: the latest
+    nag only, so nags missed while the tracker was down collapse into one."""
+    today = app.today
+    rows = (
+        await session.execute(
+            select(MilestoneRow, ContractRow.owner, ContractRow.sponsor)
+            .join(ContractRow, ContractRow.id == MilestoneRow.contract_id)
+            .where(
+                MilestoneRow.status == MilestoneStatus.OPEN.value,
+                MilestoneRow.due < today,
+                MilestoneRow.kind.not_in([k.value for k in FACT_KINDS]),
+            )
+        )
+    ).all()
+    if not rows:
+        return []
+    contract_ids = sorted({m.contract_id for m, _, _ in rows})
+    overrides: dict[int, list[ContractPolicyRow]] = {}
+    for start in range(0, len(contract_ids), 500):
+        chunk = contract_ids[start : start + 500]
+        for p in (
+            await session.execute(
+                select(ContractPolicyRow).where(ContractPolicyRow.contract_id.in_(chunk))
+            )
+        ).scalars():
+            overrides.setdefault(p.contract_id, []).append(p)
+    domain = mail_domain(app.settings.mail_from)
+    nags: list[ReminderRow] = []
+    for milestone, owner, sponsor in rows:
+        if milestone.snoozed_until is not None and milestone.snoozed_until > today:
+            continue
+        rule = contract_policy(
+            app.policy, overrides.get(milestone.contract_id, []), MilestoneKind(milestone.kind)
+        )
+        nag = latest_nag(milestone.due, rule.nag_days, today)
+        if nag is None or nag[1] > app.now:
+            continue
+        lead, send_at = nag
+        for recipient, role in recipients_for(lead, rule, owner, sponsor):
+            nags.append(
+                ReminderRow(
+                    milestone_id=milestone.id, contract_id=milestone.contract_id,
+                    milestone_due=milestone.due, lead=lead, recipient=recipient, role=role,
+                    send_at=send_at, due_at=send_at, status=PLANNED, attempts=0,
+                    message_id=message_id(milestone.id, milestone.due, lead, recipient, domain),
+                    created_at=app.now, updated_at=app.now,
+                )
+            )  # fmt: skip
+    return nags
+
+
+async def plan_nags(session: AsyncSession, app: App) -> int:
+    """Insert the due nags; a nag already planned (by us or another instance) is left be."""
+    nags = await nags_due(session, app)
+    if not nags:
+        await session.commit()
+        return 0
+    columns = [c.key for c in ReminderRow.__table__.columns if c.key != "id"]
+    values = [{key: getattr(nag, key) for key in columns} for nag in nags]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = 0
+    for start in range(0, len(values), 500):
+        statement = (
+            insert(ReminderRow)
+            .values(values[start : start + 500])
+            .on_conflict_do_nothing(
+                index_elements=["milestone_id", "milestone_due", "lead", "recipient"]
+            )
+        )
+        result = await session.execute(statement)
+        inserted += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    await session.commit()
+    return inserted
+
+
+def _gap_rows(summary: object) -> tuple[GapRow, ...]:
+    gaps = getattr(summary, "gaps", ())
+    return tuple(GapRow(str(g.year), g.cost, g.secured, g.at_risk, g.gap) for g in gaps)
+
+
+async def build_emails(app: App, claimed: Sequence[DueReminder]) -> list[ReminderEmail]:
+    """The content of each claimed reminder, with the contracts loaded in one query."""
+    if not claimed:
+        return []
+    contract_ids = sorted({r.contract_id for r in claimed})
+    async with app.session() as session:
+        contracts = {
+            row.id: row
+            for row in (
+                await session.execute(select(ContractRow).where(ContractRow.id.in_(contract_ids)))
+            ).scalars()
+        }
+        summaries = {cid: summarise(row, app) for cid, row in contracts.items()}
+    emails = []
+    for reminder in claimed:
+        row = contracts[reminder.contract_id]
+        summary = summaries[reminder.contract_id]
+        milestone = next(m for m in summary.milestones if m.id == reminder.milestone_id)
+        kind = milestone.kind
+        rule = contract_policy(app.policy, row.policies, kind)
+        ref = shlex.quote(row.ref)
+        snooze_until = (app.today + timedelta(days=7)).isoformat()
+        done = milestone.command or (
+            "" if kind in FACT_KINDS else f"tracker milestone done {milestone.id}"
+        )
+        emails.append(
+            ReminderEmail(
+                message_id=reminder.message_id,
+                sent_at=app.now,
+                mail_from=app.settings.mail_from,
+                recipient=reminder.recipient,
+                role=reminder.role,
+                ref=row.ref,
+                contract_title=row.title,
+                provider=row.provider,
+                contract_end=row.end_date,
+                kind=kind.value,
+                kind_label=KIND_LABELS[kind],
+                milestone_title=milestone.title,
+                milestone_note=milestone.note,
+                due=reminder.milestone_due,
+                days_left=(reminder.milestone_due - app.today).days,
+                lead=reminder.lead,
+                is_nag=reminder.lead < 0,
+                if_missed=milestone.if_missed,
+                staffing_at_risk=summary.staffing.at_risk,
+                staffing_summary=summary.staffing.summary,
+                gaps=_gap_rows(summary),
+                warnings=summary.warnings,
+                done_command=done,
+                snooze_command=(
+                    "" if kind in FACT_KINDS
+                    else f'tracker milestone snooze {ref} {kind.value} --until {snooze_until} --note "why"'
+                ),
+                decision_links=tuple[DecisionLink, ...](),
+                escalate_from=rule.escalate_from,
+            )
+        )  # fmt: skip
+    return emails
+
+
+def next_state(
+    reminder: DueReminder, outcome: DeliveryOutcome, now: datetime, max_age: timedelta
+) -> tuple[str, datetime | None, str]:
+    """(new status, retry time, reply to store) after one attempt.
+
+    Temporary failures retry with exponential backoff until the reminder is ``max_age``
+    past its planned time; then it fails, saying so. Permanent failures fail at once.
+    """
+    if outcome.outcome is Outcome.SENT:
+        return SENT, None, outcome.reply
+    if outcome.outcome is Outcome.PERMANENT:
+        return FAILED, None, outcome.reply
+    if now - reminder.send_at >= max_age:
+        return FAILED, None, f"gave up after {reminder.attempts} attempts: {outcome.reply}"
+    return PLANNED, now + retry_delay(reminder.attempts), outcome.reply

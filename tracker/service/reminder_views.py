@@ -1,0 +1,116 @@
+"""Read models of reminders: what is planned, due, failed, and the history of what was sent.
+
+The history answers the question a commissioner is asked: "were we warned, and when?".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from tracker.service.app import App
+from tracker.store.models import ContractRow, DeliveryAttemptRow, MilestoneRow, ReminderRow
+from tracker.store.outbox import FAILED, PLANNED
+
+LIST_LIMIT = 1000
+
+
+class Listing(StrEnum):
+    PLANNED = "planned"
+    DUE = "due"
+    FAILED = "failed"
+    SENT = "sent"
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    id: int
+    ref: str
+    kind: str
+    milestone_due: date
+    lead: int
+    recipient: str
+    role: str
+    send_at: datetime
+    status: str
+    attempts: int
+    message_id: str
+    sent_at: datetime | None
+    last_reply: str | None
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    at: datetime
+    ref: str
+    kind: str
+    milestone_due: date
+    lead: int
+    recipient: str
+    outcome: str
+    reply: str
+    message_id: str
+
+
+def _reminder_view(row: ReminderRow, ref: str, kind: str) -> ReminderView:
+    return ReminderView(
+        id=row.id, ref=ref, kind=kind, milestone_due=row.milestone_due, lead=row.lead,
+        recipient=row.recipient, role=row.role, send_at=row.send_at, status=row.status,
+        attempts=row.attempts, message_id=row.message_id, sent_at=row.sent_at,
+        last_reply=row.last_reply,
+    )  # fmt: skip
+
+
+async def list_reminders(app: App, listing: Listing) -> list[ReminderView]:
+    """Planned (upcoming), failed, or (``due``) planned rows whose time has come."""
+    statement = (
+        select(ReminderRow, ContractRow.ref, MilestoneRow.kind)
+        .join(ContractRow, ContractRow.id == ReminderRow.contract_id)
+        .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
+    )
+    if listing is Listing.FAILED:
+        statement = statement.where(ReminderRow.status == FAILED).order_by(
+            ReminderRow.updated_at.desc()
+        )
+    elif listing is Listing.DUE:
+        statement = statement.where(
+            ReminderRow.status == PLANNED, ReminderRow.due_at <= app.now
+        ).order_by(ReminderRow.due_at)
+    else:
+        statement = statement.where(
+            ReminderRow.status == PLANNED, ReminderRow.due_at > app.now
+        ).order_by(ReminderRow.due_at)
+    async with app.session() as session:
+        rows = (await session.execute(statement.limit(LIST_LIMIT))).all()
+    return [_reminder_view(row, ref, kind) for row, ref, kind in rows]
+
+
+async def attempt_history(
+    app: App, *, contract_id: int | None = None, outcome: str | None = None
+) -> list[AttemptView]:
+    """Every delivery attempt, newest first (one contract's, or all)."""
+    statement = (
+        select(DeliveryAttemptRow, ReminderRow, ContractRow.ref, MilestoneRow.kind)
+        .join(ReminderRow, ReminderRow.id == DeliveryAttemptRow.reminder_id)
+        .join(ContractRow, ContractRow.id == ReminderRow.contract_id)
+        .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
+        .order_by(DeliveryAttemptRow.at.desc(), DeliveryAttemptRow.id.desc())
+        .limit(LIST_LIMIT)
+    )
+    if contract_id is not None:
+        statement = statement.where(ReminderRow.contract_id == contract_id)
+    if outcome is not None:
+        statement = statement.where(DeliveryAttemptRow.outcome == outcome)
+    async with app.session() as session:
+        rows = (await session.execute(statement)).all()
+    return [
+        AttemptView(
+            at=attempt.at, ref=ref, kind=kind, milestone_due=reminder.milestone_due,
+            lead=reminder.lead, recipient=reminder.recipient, outcome=attempt.outcome,
+            reply=attempt.reply, message_id=reminder.message_id,
+        )
+        for attempt, reminder, ref, kind in rows
+    ]  # fmt: skip

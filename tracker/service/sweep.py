@@ -1,0 +1,172 @@
+"""The sweep: plan due nags, claim due reminders, send them, record every attempt.
+
+The loop only claims and hands on: the decisions (who, when, what, what next after a
+failure) are made in ``tracker.service.delivery`` and ``tracker.domain.reminders``;
+claims and records are the exactly-once core in ``tracker.store.outbox``. One SMTP
+connection per batch. ``jobs/`` schedules it; ``tracker send`` and ``simulate`` call it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from tracker.domain.reminders import collapse
+from tracker.mail.build import build_reminder, render_reminder
+from tracker.mail.model import ReminderEmail
+from tracker.mail.transport import MailConfigError, Transport
+from tracker.service.app import App
+from tracker.service.delivery import build_emails, nags_due, next_state, plan_nags
+from tracker.store.outbox import (
+    SENT,
+    DueReminder,
+    claim_batch,
+    due_reminders,
+    record_attempt,
+    release,
+)
+
+
+def instance_name() -> str:
+    """host:pid:random, unique per process: whose claim is whose, in the history too."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class SendResult:
+    reminder: DueReminder
+    email: ReminderEmail
+    status: str
+    reply: str
+
+
+@dataclass
+class SweepReport:
+    nags_planned: int = 0
+    results: list[SendResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    def summary(self) -> str:
+        sent, failed = self.count(SENT), self.count("failed")
+        retrying = self.count("planned")
+        return f"{sent} sent, {retrying} to retry, {failed} failed"
+
+
+Listener = Callable[[SendResult], None]
+
+
+async def sweep(
+    app: App,
+    transport: Transport,
+    *,
+    instance: str | None = None,
+    on_result: Listener | None = None,
+    max_batches: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> SweepReport:
+    """Send everything due at ``app.now``; returns what happened to each message."""
+    me = instance or instance_name()
+    report = SweepReport()
+    async with app.session() as session:
+        report.nags_planned = await plan_nags(session, app)
+    lease = timedelta(seconds=app.settings.lease_seconds)
+    max_age = timedelta(hours=app.settings.retry_max_hours)
+    batches = 0
+    stop = should_stop or (lambda: False)
+    while (max_batches is None or batches < max_batches) and not stop():
+        async with app.session() as session:
+            claimed = await claim_batch(
+                session, now=app.now, today=app.today, instance=me, lease=lease,
+                limit=app.settings.send_batch_size,
+            )  # fmt: skip
+        if not claimed:
+            break
+        batches += 1
+        emails = await build_emails(app, claimed)
+        pending = list(zip(claimed, emails, strict=True))
+        await _deliver(app, transport, me, pending, max_age, report, on_result, stop)
+    return report
+
+
+async def _deliver(
+    app: App,
+    transport: Transport,
+    me: str,
+    pending: list[tuple[DueReminder, ReminderEmail]],
+    max_age: timedelta,
+    report: SweepReport,
+    on_result: Listener | None,
+    stop: Callable[[], bool],
+) -> None:
+    """Send one claimed batch over one connection, recording each outcome as it comes.
+
+    On a stop request (SIGTERM) the message in flight is finished and recorded; the
+    rest of the batch is given back untried for the next sweep (or another instance).
+    """
+    try:
+        async with transport:
+            while pending and not stop():
+                reminder, email = pending[0]
+                outcomes = await transport.send(build_reminder(email), [reminder.recipient])
+                pending.pop(0)
+                status, retry_at, reply = next_state(
+                    reminder, outcomes[reminder.recipient], app.now, max_age
+                )
+                async with app.session() as session:
+                    await record_attempt(
+                        session, reminder, instance=me, now=app.now,
+                        outcome=outcomes[reminder.recipient].outcome.value, reply=reply,
+                        new_status=status, retry_at=retry_at,
+                    )  # fmt: skip
+                result = SendResult(reminder, email, status, reply)
+                report.results.append(result)
+                if on_result is not None:
+                    on_result(result)
+        if pending:
+            async with app.session() as session:
+                await release(
+                    session, [r for r, _ in pending], instance=me, now=app.now, retry_at=app.now
+                )
+    except MailConfigError:
+        # The operator must fix the settings: give the claims back untried and stop,
+        # so the reminders go out once the fix is made instead of failing one by one.
+        async with app.session() as session:
+            await release(
+                session, [r for r, _ in pending], instance=me, now=app.now,
+                retry_at=app.now + timedelta(minutes=5),
+            )  # fmt: skip
+        raise
+
+
+@dataclass(frozen=True)
+class Preview:
+    reminder: DueReminder
+    email: ReminderEmail
+    subject: str
+
+
+async def preview(app: App) -> list[Preview]:
+    """What a sweep at ``app.now`` would send (after collapsing), changing nothing."""
+    async with app.session() as session:
+        due = await due_reminders(session, app.now, app.today, limit=100_000, lock=False)
+        nags = [
+            DueReminder(
+                id=0, milestone_id=n.milestone_id, contract_id=n.contract_id,
+                milestone_due=n.milestone_due, lead=n.lead, recipient=n.recipient, role=n.role,
+                send_at=n.send_at, message_id=n.message_id, status="planned", attempts=0,
+            )
+            for n in await nags_due(session, app)
+        ]  # fmt: skip
+        await session.rollback()
+    known = {(d.milestone_id, d.milestone_due, d.lead, d.recipient) for d in due}
+    extra = [n for n in nags if (n.milestone_id, n.milestone_due, n.lead, n.recipient) not in known]
+    chosen, _ = collapse(due + extra)
+    chosen.sort(key=lambda r: (r.send_at, r.contract_id, r.milestone_id, r.recipient))
+    emails = await build_emails(app, chosen)
+    return [Preview(r, e, render_reminder(e).subject) for r, e in zip(chosen, emails, strict=True)]

@@ -1,0 +1,244 @@
+"""The exactly-once core: claim due reminders, then record each attempt's outcome.
+
+A reminder row is claimed by a conditional UPDATE whose row count must be 1 (status
+and lease unchanged since it was read), after a ``SELECT ... FOR UPDATE SKIP LOCKED``
+on PostgreSQL so two sweeps share the due rows without waiting on each other; on
+SQLite every write transaction takes the database lock at BEGIN (see engine.py), which
+serialises claims. A claim is a lease: if the claiming process dies, the row becomes
+claimable again when the lease expires and is resent with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracker.domain.reminders import collapse
+from tracker.domain.types import MilestoneStatus
+from tracker.store.models import DeliveryAttemptRow, MilestoneRow, ReminderRow
+
+PLANNED = "planned"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+COLLAPSED = "collapsed"
+CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    id: int
+    milestone_id: int
+    contract_id: int
+    milestone_due: date
+    lead: int
+    recipient: str
+    role: str
+    send_at: datetime
+    message_id: str
+    status: str
+    attempts: int
+
+
+def _due_condition(now: datetime, today: date) -> Any:
+    """Planned rows whose time has come, or claims whose lease ran out (their owner died)."""
+    return or_(
+        and_(ReminderRow.status == PLANNED, ReminderRow.due_at <= now),
+        and_(ReminderRow.status == SENDING, ReminderRow.lease_until < now),
+    )
+
+
+def _deliverable_milestone(today: date) -> Any:
+    """Open and not snoozed: done, cancelled and snoozed milestones send nothing."""
+    return and_(
+        MilestoneRow.status == MilestoneStatus.OPEN.value,
+        or_(MilestoneRow.snoozed_until.is_(None), MilestoneRow.snoozed_until <= today),
+    )
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _as_due(row: ReminderRow) -> DueReminder:
+    return DueReminder(
+        id=row.id,
+        milestone_id=row.milestone_id,
+        contract_id=row.contract_id,
+        milestone_due=row.milestone_due,
+        lead=row.lead,
+        recipient=row.recipient,
+        role=row.role,
+        send_at=row.send_at,
+        message_id=row.message_id,
+        status=row.status,
+        attempts=row.attempts,
+    )
+
+
+async def due_reminders(
+    session: AsyncSession, now: datetime, today: date, *, limit: int, lock: bool
+) -> list[DueReminder]:
+    """Due rows (oldest first) for deliverable milestones; locked and skipped-if-locked
+    on PostgreSQL when ``lock``. The query is a range scan on (status, due_at)."""
+    statement = (
+        select(ReminderRow)
+        .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
+        .where(_due_condition(now, today), _deliverable_milestone(today))
+        .order_by(ReminderRow.due_at, ReminderRow.id)
+        .limit(limit)
+    )
+    if lock and _is_postgres(session):
+        statement = statement.with_for_update(skip_locked=True, of=ReminderRow)
+    return [_as_due(row) for row in (await session.execute(statement)).scalars()]
+
+
+async def _companions(
+    session: AsyncSession, picked: list[DueReminder], now: datetime, lock: bool
+) -> list[DueReminder]:
+    """Every due row of the picked (milestone, recipient) pairs, so collapsing sees all
+    missed leads of a pair even when the batch limit cut through them."""
+    milestone_ids = sorted({r.milestone_id for r in picked})
+    statement = select(ReminderRow).where(
+        ReminderRow.milestone_id.in_(milestone_ids), _due_condition(now, now.date())
+    )
+    if lock and _is_postgres(session):
+        statement = statement.with_for_update(skip_locked=True)
+    pairs = {(r.milestone_id, r.recipient) for r in picked}
+    rows = [_as_due(row) for row in (await session.execute(statement)).scalars()]
+    return [r for r in rows if (r.milestone_id, r.recipient) in pairs]
+
+
+async def _take(
+    session: AsyncSession, row: DueReminder, values: dict[str, Any], now: datetime
+) -> bool:
+    """Conditional update: succeeds only if nobody changed the row since we read it."""
+    condition = [ReminderRow.id == row.id, ReminderRow.status == row.status]
+    if row.status == SENDING:
+        condition.append(ReminderRow.lease_until < now)
+    result = await session.execute(
+        update(ReminderRow)
+        .where(*condition)
+        .values(**values, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+async def claim_batch(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    today: date,
+    instance: str,
+    lease: timedelta,
+    limit: int,
+) -> list[DueReminder]:
+    """Claim up to ``limit`` messages' worth of due reminders and commit the claim.
+
+    Missed leads of one milestone for one recipient collapse into the most urgent one,
+    which alone is claimed; the others are marked collapsed (kept in the history).
+    """
+    picked = await due_reminders(session, now, today, limit=limit, lock=True)
+    if not picked:
+        await session.commit()
+        return []
+    chosen, collapsed = collapse(await _companions(session, picked, now, lock=True))
+    claimed: list[DueReminder] = []
+    for row in chosen:
+        values = {
+            "status": SENDING,
+            "claimed_by": instance,
+            "lease_until": now + lease,
+            "attempts": row.attempts + 1,
+        }
+        if await _take(session, row, values, now):
+            claimed.append(row)
+    claimed_ids = {r.id for r in claimed}
+    for row, into in collapsed:
+        if into.id in claimed_ids:
+            await _take(session, row, {"status": COLLAPSED, "collapsed_into": into.id}, now)
+    await session.commit()
+    return claimed
+
+
+async def record_attempt(
+    session: AsyncSession,
+    reminder: DueReminder,
+    *,
+    instance: str,
+    now: datetime,
+    outcome: str,
+    reply: str,
+    new_status: str,
+    retry_at: datetime | None = None,
+) -> bool:
+    """Store one attempt and the row's new state, if we still hold the claim.
+
+    Returns False when the claim was lost (our lease ran out and another instance took
+    the row): the attempt is still kept in the history, the row is left to its new owner.
+    """
+    session.add(
+        DeliveryAttemptRow(
+            reminder_id=reminder.id, at=now, outcome=outcome, reply=reply[:2000], instance=instance
+        )
+    )
+    values: dict[str, Any] = {"status": new_status, "last_reply": reply[:2000], "updated_at": now}
+    if new_status == SENT:
+        values["sent_at"] = now
+    if new_status == PLANNED:
+        values.update(due_at=retry_at or now, claimed_by=None, lease_until=None)
+    result = await session.execute(
+        update(ReminderRow)
+        .where(
+            ReminderRow.id == reminder.id,
+            ReminderRow.status == SENDING,
+            ReminderRow.claimed_by == instance,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+async def release(
+    session: AsyncSession,
+    reminders: list[DueReminder],
+    *,
+    instance: str,
+    now: datetime,
+    retry_at: datetime,
+) -> None:
+    """Give claims back untried (e.g. the mail server refused our login): no attempt counted."""
+    for reminder in reminders:
+        await session.execute(
+            update(ReminderRow)
+            .where(
+                ReminderRow.id == reminder.id,
+                ReminderRow.claimed_by == instance,
+                ReminderRow.status == SENDING,
+            )
+            .values(
+                status=PLANNED,
+                due_at=retry_at,
+                claimed_by=None,
+                lease_until=None,
+                attempts=reminder.attempts,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    await session.commit()
+
+
+async def drop_planned(session: AsyncSession, reminder_ids: list[int]) -> None:
+    """Delete planned rows never attempted (a re-plan made them moot)."""
+    if reminder_ids:
+        await session.execute(
+            delete(ReminderRow).where(ReminderRow.id.in_(reminder_ids), ReminderRow.attempts == 0)
+        )
