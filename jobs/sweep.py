@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable
 
 from tracker.mail.transport import make_transport
-
 from tracker.service.app import App
 from tracker.service.sweep import SendResult, SweepReport, sweep
 

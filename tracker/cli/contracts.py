@@ -76,6 +76,12 @@ def add(
         "watchers": list(watcher or []), "intervention_months": intervention_months, "notes": notes,
     }  # fmt: skip
     if extension_until is not None:
+        if (extension_notice_days is None) == (extension_notice_by is None):
+            raise InvalidValue(
+                "--extension-until",
+                extension_until,
+                "needs exactly one of --extension-notice-days or --extension-notice-by",
+            )
         raw["extensions"] = [
             {
                 "until": extension_until,

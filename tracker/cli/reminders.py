@@ -123,7 +123,7 @@ def run(
     the database before it is sent, so none goes twice. SIGTERM finishes the message
     in flight and exits.
 
-    Example: TRACKER_DATABASE_URL=postgresql+asyncpg://tracker@db/tracker tracker run
+    Example: tracker --db postgresql+asyncpg://tracker@db/tracker run --log-format json
     """
     import asyncio
 

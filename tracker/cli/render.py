@@ -53,7 +53,8 @@ def contracts_table(summaries: Sequence[ContractSummary]) -> Table:
             if s.staffing.at_risk
             else Text(s.staffing.state.replace("_", " "))
         )
-        table.add_row(s.ref, s.title, s.provider, end, next_decision, staffing, _money(s.total_gap))
+        gap = "cost unknown" if s.total_gap is None else format_gbp(s.total_gap)
+        table.add_row(s.ref, s.title, s.provider, end, next_decision, staffing, gap)
     return table
 
 

@@ -132,11 +132,13 @@ class SmtpTransport:
     """Sends over one SMTP connection per batch, reconnecting once after a drop.
 
     Connection-level trouble never raises: the message being sent gets ``TEMPORARY``
-    and the next :meth:`send` opens a new connection. A reconnect is only attempted
-    when the previous connection got somewhere (a server reply since the last
-    reconnect); otherwise the server is treated as down for the rest of the batch and
-    further messages get ``TEMPORARY`` at once, so a dead server costs at most two
-    connection attempts (two timeouts) per batch instead of one per message.
+    (it may or may not have arrived; SMTP cannot tell, and retrying is the only way
+    never to lose it) and the next :meth:`send` opens a new connection. A server that
+    closed an idle connection is simply reconnected. But if a reconnected connection
+    fails again before the server answered anything on it, or if the batch's first
+    connection cannot be opened at all, the server counts as down for the rest of the
+    batch: further messages get ``TEMPORARY`` at once, so a dead or silent server costs
+    at most two connection attempts (two timeouts) per batch, not one per message.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -151,7 +153,9 @@ class SmtpTransport:
         self._sender = settings.mail_from
         self._smtp: aiosmtplib.SMTP | None = None
         self._entered = False
-        self._down: str | None = None  # set: the server is unreachable for this batch
+        # Set: the server is unreachable for the rest of the batch; the reply every
+        # further message gets, without another connection attempt.
+        self._down: str | None = None
         self._may_reconnect = False  # a reconnect is allowed only after progress
         self._ever_connected = False
         self._lock = asyncio.Lock()
@@ -170,6 +174,9 @@ class SmtpTransport:
         self._ever_connected = False
         try:
             await self._connect()
+        except MailConfigError:
+            self._entered = False  # __aexit__ will not run
+            raise
         except _ConnectionFailed as failed:
             # Nothing was dropped mid-batch: the server is just not there. Do not
             # hammer it with a connection attempt per message.
@@ -210,13 +217,16 @@ class SmtpTransport:
     async def _ready(self) -> aiosmtplib.SMTP:
         """The open connection, or a new one when the last was lost and a reconnect is allowed."""
         if self._down is not None:
-            raise _ConnectionFailed(f"not attempted: {self._down}")
+            raise _ConnectionFailed(self._down)
         if self._smtp is not None and self._smtp.is_connected:
             return self._smtp
         await self._disconnect(polite=False)
         if self._ever_connected and not self._may_reconnect:
-            self._down = "SMTP connection lost twice without progress"
-            raise _ConnectionFailed(f"not attempted: {self._down}")
+            self._down = (
+                f"not attempted: the connection to {self._where} failed twice without"
+                " a reply; giving up for this batch"
+            )
+            raise _ConnectionFailed(self._down)
         self._may_reconnect = False
         try:
             return await self._connect()

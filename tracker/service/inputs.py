@@ -228,11 +228,11 @@ def parse_extension(raw: object, name: str) -> ExtensionInput:
         else None
     )
     notice_by = parse_optional_date(data.get("notice_by"), f"{name}.notice_by")
-    if (notice_days is None) == (notice_by is None):
+    if notice_days is None and notice_by is None:
+        raise InvalidValue(f"{name}.until", data.get("until"), "needs notice_days or notice_by")
+    if notice_days is not None and notice_by is not None:
         raise InvalidValue(
-            f"{name}.notice_days",
-            data.get("notice_days", ""),
-            "give notice_days or notice_by (one of them)",
+            f"{name}.notice_by", data.get("notice_by"), "give notice_by or notice_days, not both"
         )
     return ExtensionInput(until=until, notice_days=notice_days, notice_by=notice_by)
 

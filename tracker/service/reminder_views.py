@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.service.app import App
 from tracker.store.models import ContractRow, DeliveryAttemptRow, MilestoneRow, ReminderRow
@@ -89,9 +90,17 @@ async def list_reminders(app: App, listing: Listing) -> list[ReminderView]:
 
 
 async def attempt_history(
-    app: App, *, contract_id: int | None = None, outcome: str | None = None
+    app: App,
+    *,
+    contract_id: int | None = None,
+    outcome: str | None = None,
+    session: AsyncSession | None = None,
 ) -> list[AttemptView]:
-    """Every delivery attempt, newest first (one contract's, or all)."""
+    """Every delivery attempt, newest first (one contract's, or all).
+
+    Give ``session`` when called inside another read: on SQLite a second session would
+    wait for the first one's lock, which it holds until it ends.
+    """
     statement = (
         select(DeliveryAttemptRow, ReminderRow, ContractRow.ref, MilestoneRow.kind)
         .join(ReminderRow, ReminderRow.id == DeliveryAttemptRow.reminder_id)
@@ -104,7 +113,10 @@ async def attempt_history(
         statement = statement.where(ReminderRow.contract_id == contract_id)
     if outcome is not None:
         statement = statement.where(DeliveryAttemptRow.outcome == outcome)
-    async with app.session() as session:
+    if session is None:
+        async with app.session() as own:
+            rows = (await own.execute(statement)).all()
+    else:
         rows = (await session.execute(statement)).all()
     return [
         AttemptView(

@@ -66,8 +66,13 @@ class ContractSummary:
     milestones: tuple[MilestoneView, ...]
 
     @property
-    def total_gap(self) -> Decimal:
-        return sum((g.gap for g in self.gaps if g.gap is not None and g.gap > 0), Decimal("0.00"))
+    def total_gap(self) -> Decimal | None:
+        """The sum of the positive gaps of years whose cost is known; None when no year's
+        cost is known (a contract of unknown cost has no zero gap)."""
+        known = [g.gap for g in self.gaps if g.gap is not None]
+        if not known:
+            return None
+        return sum((gap for gap in known if gap > 0), Decimal("0.00"))
 
     @property
     def total_at_risk(self) -> Decimal:
@@ -220,7 +225,7 @@ async def contract_detail(app: App, ref: str) -> ContractDetail:
                 LineView(c.id, _fy(c.year), c.category, c.amount, None, None) for c in row.costs
             ),
             events=tuple(EventView(e.at, e.kind, e.detail) for e in events),
-            reminders=tuple(await attempt_history(app, contract_id=row.id)),
+            reminders=tuple(await attempt_history(app, contract_id=row.id, session=session)),
         )
 
 

@@ -98,3 +98,12 @@ def line_of(record: Any, field_path: str) -> int | None:
         else:
             break
     return line
+
+
+def _construct_map(loader: _Loader, node: MappingNode) -> dict[Any, Any]:
+    # SafeLoader's own map constructor copies into a plain dict (losing the lines); with
+    # aliases refused there are no recursive structures, so building in one step is safe.
+    return loader.construct_mapping(node, deep=True)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
