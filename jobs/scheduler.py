@@ -22,13 +22,13 @@ from tracker.errors import TrackerError
 from tracker.service.app import App
 from tracker.service.sweep import instance_name
 
-from .sweep import sweep_job
+from .sweep import digest_job, sweep_job
 
 log = logging.getLogger("tracker.run")
 
 
 class Runner:
-    """One tracker instance: sweeps every interval (and once at start, to catch up)."""
+    """One tracker instance: sweeps and digests every interval (and at start, to catch up)."""
 
     def __init__(self, make_app: Callable[[datetime], App]) -> None:
         self.make_app = make_app
@@ -48,6 +48,7 @@ class Runner:
             try:
                 await app.open()
                 await sweep_job(app, instance=self.instance, should_stop=self.stop_requested)
+                await digest_job(app, instance=self.instance, should_stop=self.stop_requested)
             except TrackerError as exc:
                 log.error("sweep failed: %s", exc)
             except Exception:  # keep the scheduler alive; the next tick retries

@@ -1,4 +1,4 @@
-"""The scheduled sweep job: one sweep with the configured transport, logging each send."""
+"""The scheduled jobs: the reminder sweep and the digests, each logging one line per send."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from tracker.mail.transport import make_transport
 from tracker.service.app import App
+from tracker.service.digest_send import DigestReport, DigestResult, send_digests
 from tracker.service.sweep import SendResult, SweepReport, sweep
 
 log = logging.getLogger("tracker.sweep")
@@ -25,6 +26,30 @@ def log_result(result: SendResult) -> None:
         r.message_id,
         result.reply,
     )
+
+
+def log_digest(result: DigestResult) -> None:
+    log.info(
+        "digest %s to=%s period=%s reply=%s",
+        result.status,
+        result.recipient,
+        result.period,
+        result.reply,
+    )
+
+
+async def digest_job(app: App, *, instance: str, should_stop: Callable[[], bool]) -> DigestReport:
+    """Digests due now (Monday 08:00 London by default), each person once per period."""
+    report = await send_digests(
+        app,
+        make_transport(app.settings),
+        instance=instance,
+        on_result=log_digest,
+        should_stop=should_stop,
+    )
+    if report.results:
+        log.info("digests done: %s", report.summary())
+    return report
 
 
 async def sweep_job(app: App, *, instance: str, should_stop: Callable[[], bool]) -> SweepReport:

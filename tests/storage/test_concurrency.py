@@ -165,17 +165,6 @@ async def test_showing_a_contract_does_not_lock_itself_out(
     A self-deadlock never resolves however long SQLite waits, so the busy timeout is cut to
     1 s here only to keep the failure quick.
     """
-    if db_url.startswith("sqlite"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "BUG: contract_detail opens a second session (attempt_history) inside its "
-                    "own; on SQLite every transaction is BEGIN IMMEDIATE, so the inner one "
-                    "waits for the outer's write lock and fails 'database is locked'"
-                ),
-            )
-        )
     monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 1000)
     app = await app_at(NOW)
     await add_contracts(app, [contract()])

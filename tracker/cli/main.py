@@ -17,7 +17,7 @@ import typer
 from typer._click import exceptions as click
 
 from tracker import __version__
-from tracker.cli import admin, contracts, lines, milestones, reminders
+from tracker.cli import admin, contracts, digest, lines, milestones, reminders
 from tracker.cli.common import GlobalOptions
 from tracker.errors import TrackerError
 
@@ -75,6 +75,7 @@ contracts.register(app)
 milestones.register(app)
 lines.register(app)
 reminders.register(app)
+digest.register(app)
 
 
 def _error(message: str) -> int:

@@ -3,7 +3,10 @@
 One builder for one kind of email (the healthchecks layout): the words live in
 ``templates/email/reminder.subject.txt``, ``reminder.txt`` and ``reminder.html``
 (package data of ``tracker.templates``, so an installed wheel finds them), and this
-module only prepares the data and assembles the MIME message.
+module only prepares the data and assembles the MIME message. The pieces every kind
+of email needs (the template environment and its filters, cleaning, rendering the
+three parts, assembling the message) live here too, so the digest builder in
+:mod:`tracker.mail.digest_build` follows exactly the same safety rules.
 
 Every text field of a reminder may hold hostile input typed by a user or imported
 from a file. So user text is only ever *data* passed to a template (never compiled,
@@ -19,22 +22,25 @@ import dataclasses
 import re
 import textwrap
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import css_inline
 import jinja2
 
+from tracker.domain.calendar import LONDON
 from tracker.domain.dates import format_uk
 from tracker.domain.money import format_gbp
 from tracker.domain.text import BIDI_CONTROLS, LINE_BREAKERS
-from tracker.mail.model import DecisionLink, ReminderEmail
+from tracker.mail.model import ReminderEmail
 
 #: Longest subject we send: mail clients show ~60-80 characters, and a bounded subject
 #: keeps a pathological field from producing a header that some servers reject.
@@ -53,6 +59,8 @@ _BIDI_MARKS = frozenset({"\u200e", "\u200f", "\u061c"})
 
 _SPACES = re.compile(r"\s+")
 
+_T = TypeVar("_T")
+
 
 @dataclass(frozen=True)
 class RenderedEmail:
@@ -69,32 +77,64 @@ def render_reminder(email: ReminderEmail) -> RenderedEmail:
     The data is cleaned first (see :func:`clean_reminder`) so the two bodies and the
     headers agree on what the user's text says.
     """
-    data = clean_reminder(email)
-    env = _environment()
-    context = {"email": data}
-    subject = subject_line(env.get_template("reminder.subject.txt").render(context))
-    text = env.get_template("reminder.txt").render(context)
-    html = _inliner().inline(env.get_template("reminder.html").render(context))
-    return RenderedEmail(subject=subject, text=_tidy_text(text), html=html)
+    return render_parts("reminder", {"email": clean_reminder(email)})
 
 
 def build_reminder(email: ReminderEmail) -> EmailMessage:
     """The reminder as a ``multipart/alternative`` message (text first, then HTML).
+
+    ``X-Tracker-Ref`` lets a reader's mail rules file reminders by contract; the other
+    headers are those of every tracker email (see :func:`assemble_message`).
+    """
+    return assemble_message(
+        render_reminder(email),
+        mail_from=email.mail_from,
+        recipient=email.recipient,
+        sent_at=email.sent_at,
+        message_id=email.message_id,
+        extra_headers={"X-Tracker-Ref": email.ref},
+    )
+
+
+def render_parts(name: str, context: Mapping[str, object]) -> RenderedEmail:
+    """Render ``name.subject.txt``, ``name.txt`` and ``name.html`` with already-cleaned data.
+
+    The user's text only ever arrives as ``context`` values, never as template source,
+    so ``{{ 7*7 }}`` in a title stays literal. The subject is cut to one safe line, the
+    text is tidied and the HTML has its styles inlined, the same for every kind of email.
+    """
+    env = _environment()
+    subject = subject_line(env.get_template(f"{name}.subject.txt").render(context))
+    text = env.get_template(f"{name}.txt").render(context)
+    html = _inliner().inline(env.get_template(f"{name}.html").render(context))
+    return RenderedEmail(subject=subject, text=_tidy_text(text), html=html)
+
+
+def assemble_message(
+    rendered: RenderedEmail,
+    *,
+    mail_from: str,
+    recipient: str,
+    sent_at: datetime,
+    message_id: str,
+    extra_headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """One ``multipart/alternative`` message (text first, then HTML) with safe headers.
 
     Headers are set only through :class:`EmailMessage` and only from values that went
     through :func:`header_text`, so no contract field can add a header or a recipient.
     ``Auto-Submitted`` tells mail servers and people's rules that a program sent it, so
     out-of-office replies are not sent back to the tracker.
     """
-    rendered = render_reminder(email)
     message = EmailMessage(policy=SMTP)
-    message["From"] = header_text(email.mail_from)
-    message["To"] = header_text(email.recipient)
-    message["Subject"] = rendered.subject
-    message["Date"] = format_datetime(email.sent_at)
-    message["Message-ID"] = header_text(email.message_id)
+    message["From"] = header_text(mail_from)
+    message["To"] = header_text(recipient)
+    message["Subject"] = header_text(rendered.subject)
+    message["Date"] = format_datetime(sent_at)
+    message["Message-ID"] = header_text(message_id)
     message["Auto-Submitted"] = "auto-generated"
-    message["X-Tracker-Ref"] = header_text(email.ref)
+    for name, value in (extra_headers or {}).items():
+        message[name] = header_text(value)
     message.set_content(rendered.text, subtype="plain", cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
     return message
@@ -132,21 +172,33 @@ def clean_reminder(email: ReminderEmail) -> ReminderEmail:
     The templates can then show every field as it is without a stray line break or a
     right-to-left override reordering what the reader sees.
     """
-    # Every ``str`` field is found by type rather than listed, so a text field added to
-    # the model later is cleaned too instead of silently reaching a header unchecked.
-    changes: dict[str, Any] = {
-        field.name: header_text(value)
-        for field in dataclasses.fields(email)
-        if isinstance(value := getattr(email, field.name), str)
-    }
-    note = email.milestone_note
-    changes["milestone_note"] = _multiline_text(note) if note else None
-    changes["warnings"] = tuple(header_text(warning) for warning in email.warnings)
-    changes["decision_links"] = tuple(
-        DecisionLink(label=header_text(link.label), url=header_text(link.url))
-        for link in email.decision_links
-    )
-    return dataclasses.replace(email, **changes)
+    return clean_fields(email, multiline=frozenset({"milestone_note"}))
+
+
+def clean_fields(value: _T, multiline: frozenset[str] = frozenset()) -> _T:
+    """``value`` with every string in it made safe, through dataclasses and tuples.
+
+    Each string becomes one line (:func:`header_text`), except the fields named in
+    ``multiline`` (free-text notes), which keep their line breaks. Strings are found by
+    type rather than listed, so a text field added to a model later is cleaned too
+    instead of silently reaching a header or a body unchecked.
+    """
+    return cast(_T, _clean(value, None, multiline))
+
+
+def _clean(value: object, name: str | None, multiline: frozenset[str]) -> object:
+    if isinstance(value, str):
+        return _multiline_text(value) if name in multiline else header_text(value)
+    if isinstance(value, tuple):
+        return tuple(_clean(item, None, multiline) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes: dict[str, Any] = {
+            field.name: _clean(getattr(value, field.name), field.name, multiline)
+            for field in dataclasses.fields(value)
+            if field.init
+        }
+        return dataclasses.replace(value, **changes)
+    return value
 
 
 def days_phrase(days: int) -> str:
@@ -181,6 +233,12 @@ def gap_phrase(gap: Decimal | None) -> str:
     if gap == 0:
         return "none"
     return f"surplus {format_gbp(-gap)}"
+
+
+def format_london(moment: datetime) -> str:
+    """``2 Sep 2024 09:15``: an instant as the reader's clock in England showed it."""
+    local = moment.astimezone(LONDON)
+    return f"{format_uk(local.date())} {local:%H:%M}"
 
 
 def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
@@ -237,6 +295,7 @@ def _environment() -> jinja2.Environment:
     env.filters["gbp"] = gbp_or_unknown
     env.filters["gap"] = gap_phrase
     env.filters["ukdate"] = format_uk
+    env.filters["london"] = format_london
     env.filters["days"] = days_phrase
     env.filters["days_ago"] = days_ago_phrase
     env.filters["safe_url"] = safe_url

@@ -81,3 +81,85 @@ class DeliveryOutcome:
     @property
     def ok(self) -> bool:
         return self.outcome is Outcome.SENT
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One decision in a digest: overdue or due soon, with the command that closes it."""
+
+    ref: str
+    contract_title: str
+    kind: str
+    kind_label: str
+    title: str
+    due: date
+    days_left: int  # negative: overdue
+    if_missed: str
+    close_command: str
+    snooze_command: str
+    snoozed_until: date | None = None
+    snooze_note: str | None = None
+    staffing_at_risk: bool = False
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+
+@dataclass(frozen=True)
+class DigestContract:
+    """A contract as the digest shows it in its funding, staffing and ending sections."""
+
+    ref: str
+    title: str
+    provider: str
+    end: date
+    days_to_end: int
+    role: str  # owner | sponsor | watcher (the recipient's relation to it)
+    staffing_at_risk: bool
+    staffing_summary: str
+    gaps: tuple[GapRow, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DigestChange:
+    at: datetime  # aware UTC
+    ref: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class DigestFailure:
+    at: datetime  # aware UTC
+    ref: str
+    kind: str
+    recipient: str
+    reply: str
+
+
+@dataclass(frozen=True)
+class DigestEmail:
+    """One person's digest for one period. Every section is sorted already:
+    decisions overdue first then by due date; contracts by urgency."""
+
+    message_id: str
+    sent_at: datetime  # aware; the Date header
+    mail_from: str
+    recipient: str
+    period_label: str  # "week of 2 Sep 2024" or "2 Sep 2024"
+    frequency: str  # weekly | daily
+    overdue: tuple[DigestItem, ...] = ()
+    upcoming: tuple[DigestItem, ...] = ()  # due in the next 8 weeks
+    funding: tuple[DigestContract, ...] = ()  # contracts with a gap or at-risk funding
+    staffing: tuple[DigestContract, ...] = ()  # contracts at staffing risk
+    ending: tuple[DigestContract, ...] = ()  # ending within 12 months
+    changes: tuple[DigestChange, ...] = ()  # the last 7 days
+    failures: tuple[DigestFailure, ...] = ()  # failed deliveries since the last digest
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.overdue or self.upcoming or self.funding or self.staffing
+            or self.ending or self.changes or self.failures
+        )  # fmt: skip

@@ -170,7 +170,7 @@ async def build_emails(app: App, claimed: Sequence[DueReminder]) -> list[Reminde
 
 
 def next_state(
-    reminder: DueReminder, outcome: DeliveryOutcome, now: datetime, max_age: timedelta
+    send_at: datetime, attempts: int, outcome: DeliveryOutcome, now: datetime, max_age: timedelta
 ) -> tuple[str, datetime | None, str]:
     """(new status, retry time, reply to store) after one attempt.
 
@@ -181,6 +181,6 @@ def next_state(
         return SENT, None, outcome.reply
     if outcome.outcome is Outcome.PERMANENT:
         return FAILED, None, outcome.reply
-    if now - reminder.send_at >= max_age:
-        return FAILED, None, f"gave up after {reminder.attempts} attempts: {outcome.reply}"
-    return PLANNED, now + retry_delay(reminder.attempts), outcome.reply
+    if now - send_at >= max_age:
+        return FAILED, None, f"gave up after {attempts} attempts: {outcome.reply}"
+    return PLANNED, now + retry_delay(attempts), outcome.reply

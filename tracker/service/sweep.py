@@ -21,6 +21,7 @@ from tracker.mail.model import ReminderEmail
 from tracker.mail.transport import MailConfigError, Transport
 from tracker.service.app import App
 from tracker.service.delivery import build_emails, nags_due, next_state, plan_nags
+from tracker.store.models import ReminderRow
 from tracker.store.outbox import (
     SENT,
     DueReminder,
@@ -116,11 +117,12 @@ async def _deliver(
                 outcomes = await transport.send(build_reminder(email), [reminder.recipient])
                 pending.pop(0)
                 status, retry_at, reply = next_state(
-                    reminder, outcomes[reminder.recipient], app.now, max_age
-                )
+                    reminder.send_at, reminder.attempts + 1, outcomes[reminder.recipient],
+                    app.now, max_age,
+                )  # fmt: skip
                 async with app.session() as session:
                     await record_attempt(
-                        session, reminder, instance=me, now=app.now,
+                        session, ReminderRow, reminder.id, instance=me, now=app.now,
                         outcome=outcomes[reminder.recipient].outcome.value, reply=reply,
                         new_status=status, retry_at=retry_at,
                     )  # fmt: skip
@@ -131,17 +133,23 @@ async def _deliver(
         if pending:
             async with app.session() as session:
                 await release(
-                    session, [r for r, _ in pending], instance=me, now=app.now, retry_at=app.now
-                )
+                    session, ReminderRow, _untried(pending), instance=me, now=app.now,
+                    retry_at=app.now,
+                )  # fmt: skip
     except MailConfigError:
         # The operator must fix the settings: give the claims back untried and stop,
         # so the reminders go out once the fix is made instead of failing one by one.
         async with app.session() as session:
             await release(
-                session, [r for r, _ in pending], instance=me, now=app.now,
+                session, ReminderRow, _untried(pending), instance=me, now=app.now,
                 retry_at=app.now + timedelta(minutes=5),
             )  # fmt: skip
         raise
+
+
+def _untried(pending: list[tuple[DueReminder, ReminderEmail]]) -> list[tuple[int, int]]:
+    """Claims to give back, with the attempt count they had before this claim."""
+    return [(r.id, r.attempts) for r, _ in pending]
 
 
 @dataclass(frozen=True)

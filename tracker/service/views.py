@@ -41,6 +41,8 @@ class MilestoneView:
     is_decision: bool
     if_missed: str
     command: str | None
+    snoozed_until: date | None = None
+    snooze_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,10 @@ def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
                     if decision and status == MilestoneStatus.OPEN
                     else None
                 ),
+                snoozed_until=m.snoozed_until
+                if m.snoozed_until and m.snoozed_until > today
+                else None,
+                snooze_note=m.snooze_note if m.snoozed_until and m.snoozed_until > today else None,
             )
         )
     views.sort(key=lambda v: (v.due, v.kind.value, v.id))

@@ -238,15 +238,59 @@ class ReminderRow(Base):
 
 
 class DeliveryAttemptRow(Base):
-    """Every attempt to deliver a reminder, kept forever: "were we warned, and when?"."""
+    """Every attempt to deliver a reminder or a digest, kept forever: "were we warned, and when?"."""
 
     __tablename__ = "delivery_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    reminder_id: Mapped[int] = mapped_column(
+    reminder_id: Mapped[int | None] = mapped_column(
         ForeignKey("reminders.id", ondelete="CASCADE"), index=True
+    )
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("digests.id", ondelete="CASCADE"), index=True
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     outcome: Mapped[str] = mapped_column(String(16))
     reply: Mapped[str] = mapped_column(Text)
     instance: Mapped[str] = mapped_column(String(120))
+
+
+class RecipientRow(Base):
+    """A person's own digest settings; people without a row get the configured default."""
+
+    __tablename__ = "recipients"
+
+    email: Mapped[str] = mapped_column(String(EMAIL), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(16))  # weekly | daily | off
+    digest_time: Mapped[str | None] = mapped_column(String(5))  # "08:00", London
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DigestRow(Base):
+    """One digest for one person and period: unique, claimed before sending, like reminders.
+
+    ``period`` is ``2024-W36`` (weekly) or ``2024-09-02`` (daily); an empty digest that was
+    not sent is kept as ``empty`` so it is decided once per period, not every minute.
+    """
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(EMAIL))
+    period: Mapped[str] = mapped_column(String(16))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str] = mapped_column(String(250))
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_reply: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("recipient", "period"),
+        Index("ix_digests_status_due_at", "status", "due_at"),
+    )

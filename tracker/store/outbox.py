@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.reminders import collapse
 from tracker.domain.types import MilestoneStatus
-from tracker.store.models import DeliveryAttemptRow, MilestoneRow, ReminderRow
+from tracker.store.models import DeliveryAttemptRow, DigestRow, MilestoneRow, ReminderRow
 
 PLANNED = "planned"
 SENDING = "sending"
@@ -113,20 +113,40 @@ async def _companions(
     return [r for r in rows if (r.milestone_id, r.recipient) in pairs]
 
 
-async def _take(
-    session: AsyncSession, row: DueReminder, values: dict[str, Any], now: datetime
+Claimable = type[ReminderRow] | type[DigestRow]
+
+
+async def take(
+    session: AsyncSession,
+    model: Claimable,
+    row_id: int,
+    seen_status: str,
+    values: dict[str, Any],
+    now: datetime,
 ) -> bool:
-    """Conditional update: succeeds only if nobody changed the row since we read it."""
-    condition = [ReminderRow.id == row.id, ReminderRow.status == row.status]
-    if row.status == SENDING:
-        condition.append(ReminderRow.lease_until < now)
+    """Conditional update: succeeds only if nobody changed the row since we read it.
+
+    A row seen as ``sending`` is only taken when its lease has run out (its owner died).
+    """
+    condition = [model.id == row_id, model.status == seen_status]
+    if seen_status == SENDING:
+        condition.append(model.lease_until < now)
     result = await session.execute(
-        update(ReminderRow)
+        update(model)
         .where(*condition)
         .values(**values, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+def claim_values(instance: str, now: datetime, lease: timedelta, attempts: int) -> dict[str, Any]:
+    return {
+        "status": SENDING,
+        "claimed_by": instance,
+        "lease_until": now + lease,
+        "attempts": attempts + 1,
+    }
 
 
 async def claim_batch(
@@ -150,25 +170,22 @@ async def claim_batch(
     chosen, collapsed = collapse(await _companions(session, picked, now, lock=True))
     claimed: list[DueReminder] = []
     for row in chosen:
-        values = {
-            "status": SENDING,
-            "claimed_by": instance,
-            "lease_until": now + lease,
-            "attempts": row.attempts + 1,
-        }
-        if await _take(session, row, values, now):
+        values = claim_values(instance, now, lease, row.attempts)
+        if await take(session, ReminderRow, row.id, row.status, values, now):
             claimed.append(row)
     claimed_ids = {r.id for r in claimed}
     for row, into in collapsed:
         if into.id in claimed_ids:
-            await _take(session, row, {"status": COLLAPSED, "collapsed_into": into.id}, now)
+            changes = {"status": COLLAPSED, "collapsed_into": into.id}
+            await take(session, ReminderRow, row.id, row.status, changes, now)
     await session.commit()
     return claimed
 
 
 async def record_attempt(
     session: AsyncSession,
-    reminder: DueReminder,
+    model: Claimable,
+    row_id: int,
     *,
     instance: str,
     now: datetime,
@@ -182,10 +199,9 @@ async def record_attempt(
     Returns False when the claim was lost (our lease ran out and another instance took
     the row): the attempt is still kept in the history, the row is left to its new owner.
     """
+    link = {"reminder_id": row_id} if model is ReminderRow else {"digest_id": row_id}
     session.add(
-        DeliveryAttemptRow(
-            reminder_id=reminder.id, at=now, outcome=outcome, reply=reply[:2000], instance=instance
-        )
+        DeliveryAttemptRow(at=now, outcome=outcome, reply=reply[:2000], instance=instance, **link)
     )
     values: dict[str, Any] = {"status": new_status, "last_reply": reply[:2000], "updated_at": now}
     if new_status == SENT:
@@ -193,12 +209,8 @@ async def record_attempt(
     if new_status == PLANNED:
         values.update(due_at=retry_at or now, claimed_by=None, lease_until=None)
     result = await session.execute(
-        update(ReminderRow)
-        .where(
-            ReminderRow.id == reminder.id,
-            ReminderRow.status == SENDING,
-            ReminderRow.claimed_by == instance,
-        )
+        update(model)
+        .where(model.id == row_id, model.status == SENDING, model.claimed_by == instance)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -208,27 +220,27 @@ async def record_attempt(
 
 async def release(
     session: AsyncSession,
-    reminders: list[DueReminder],
+    model: Claimable,
+    claims: list[tuple[int, int]],
     *,
     instance: str,
     now: datetime,
     retry_at: datetime,
 ) -> None:
-    """Give claims back untried (e.g. the mail server refused our login): no attempt counted."""
-    for reminder in reminders:
+    """Give claims back untried (a stop request, or the mail server refused our login).
+
+    ``claims`` are (row id, attempts before the claim): an untried claim costs no attempt.
+    """
+    for row_id, attempts in claims:
         await session.execute(
-            update(ReminderRow)
-            .where(
-                ReminderRow.id == reminder.id,
-                ReminderRow.claimed_by == instance,
-                ReminderRow.status == SENDING,
-            )
+            update(model)
+            .where(model.id == row_id, model.claimed_by == instance, model.status == SENDING)
             .values(
                 status=PLANNED,
                 due_at=retry_at,
                 claimed_by=None,
                 lease_until=None,
-                attempts=reminder.attempts,
+                attempts=attempts,
                 updated_at=now,
             )
             .execution_options(synchronize_session=False)

@@ -1,0 +1,55 @@
+"""When a person's digest is due: the latest scheduled moment of their period.
+
+Weekly digests are due at the configured weekday and time (Monday 08:00 London by
+default), daily ones every day at the time. Only the latest period counts, so a digest
+missed while the tracker was down is caught up once, not once per missed period.
+Pure functions; ``now`` is a parameter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from tracker.domain.calendar import LONDON
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+FREQUENCIES = ("weekly", "daily", "off")
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str  # "2024-W36" or "2024-09-02"
+    scheduled_at: datetime  # aware UTC
+    label: str  # "week of 2 Sep 2024" or "2 Sep 2024"
+
+
+def parse_time(text: str) -> time:
+    hours, _, minutes = text.partition(":")
+    return time(int(hours), int(minutes))
+
+
+def current_period(now: datetime, frequency: str, weekday: str, at: time) -> Period:
+    """The period whose scheduled moment is the latest one at or before ``now``."""
+    local = now.astimezone(LONDON)
+    if frequency == "daily":
+        day = local.date()
+        if local.time() < at:
+            day -= timedelta(days=1)
+        scheduled = datetime.combine(day, at, tzinfo=LONDON)
+        return Period(day.isoformat(), scheduled.astimezone(UTC), f"{day.day} {day:%b %Y}")
+    target = WEEKDAYS.index(weekday)
+    day = local.date() - timedelta(days=(local.weekday() - target) % 7)
+    if day == local.date() and local.time() < at:
+        day -= timedelta(days=7)
+    scheduled = datetime.combine(day, at, tzinfo=LONDON)
+    year, week, _ = day.isocalendar()
+    return Period(
+        f"{year}-W{week:02d}", scheduled.astimezone(UTC), f"week of {day.day} {day:%b %Y}"
+    )
+
+
+def digest_message_id(recipient: str, period: str, domain: str) -> str:
+    digest = hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
+    return f"<d.{period}.{digest}@{domain}>"

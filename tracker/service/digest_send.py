@@ -1,0 +1,301 @@
+"""Sending digests exactly once per person and period, through the reminders' outbox core.
+
+Each tick plans the current period's row for everyone due one (unique on recipient and
+period, so planning twice, or on two instances, makes one row), claims due rows with
+the same conditional update and lease as reminders, and sends or, for an empty digest,
+records it as empty. Only the latest period is planned: a missed Monday is caught up
+once, not once per missed week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracker.domain.digest import current_period, digest_message_id
+from tracker.mail.digest_build import build_digest, render_digest
+from tracker.mail.model import DigestEmail
+from tracker.mail.transport import MailConfigError, Transport
+from tracker.service.app import App
+from tracker.service.delivery import next_state
+from tracker.service.digest import all_recipients, compose, load_batch, schedules, send_empty
+from tracker.service.planning import mail_domain
+from tracker.store.models import DigestRow
+from tracker.store.outbox import (
+    PLANNED,
+    SENDING,
+    claim_values,
+    record_attempt,
+    release,
+    take,
+)
+
+EMPTY = "empty"
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class ClaimedDigest:
+    id: int
+    recipient: str
+    period: str
+    scheduled_at: datetime
+    message_id: str
+    attempts: int
+
+
+@dataclass
+class DigestResult:
+    recipient: str
+    period: str
+    status: str
+    reply: str
+
+
+@dataclass
+class DigestReport:
+    planned: int = 0
+    results: list[DigestResult] = field(default_factory=list)
+
+    def summary(self) -> str:
+        sent = sum(1 for r in self.results if r.status == "sent")
+        empty = sum(1 for r in self.results if r.status == EMPTY)
+        other = len(self.results) - sent - empty
+        return f"{sent} digests sent, {empty} empty (not sent), {other} to retry or failed"
+
+
+def period_label(period: str, scheduled_at: datetime) -> tuple[str, str]:
+    """("week of 2 Sep 2024", "weekly") or ("2 Sep 2024", "daily") from a stored period."""
+    from tracker.domain.calendar import LONDON
+
+    day = scheduled_at.astimezone(LONDON).date()
+    if "W" in period:
+        return f"week of {day.day} {day:%b %Y}", "weekly"
+    return f"{day.day} {day:%b %Y}", "daily"
+
+
+async def plan_digests(app: App, only: Sequence[str] | None = None) -> int:
+    """Create the current period's digest row for each person due one; returns how many."""
+    async with app.session() as session:
+        people = list(only) if only else await all_recipients(session)
+        plans = await schedules(session, app, people)
+        wanted: dict[tuple[str, str], DigestRow] = {}
+        domain = mail_domain(app.settings.mail_from)
+        for person in people:
+            plan = plans[person]
+            if plan.frequency == "off":
+                continue
+            period = current_period(app.now, plan.frequency, plan.weekday, plan.at)
+            wanted[(person, period.key)] = DigestRow(
+                recipient=person, period=period.key, scheduled_at=period.scheduled_at,
+                status=PLANNED, attempts=0, due_at=period.scheduled_at,
+                message_id=digest_message_id(person, period.key, domain),
+                created_at=app.now, updated_at=app.now,
+            )  # fmt: skip
+        inserted = await _insert_missing(session, list(wanted.values()))
+        await session.commit()
+    return inserted
+
+
+async def _insert_missing(session: AsyncSession, rows: list[DigestRow]) -> int:
+    if not rows:
+        return 0
+    periods = sorted({r.period for r in rows})
+    existing: set[tuple[str, str]] = set()
+    for start in range(0, len(rows), 500):
+        people = [r.recipient for r in rows[start : start + 500]]
+        found = await session.execute(
+            select(DigestRow.recipient, DigestRow.period).where(
+                DigestRow.recipient.in_(people), DigestRow.period.in_(periods)
+            )
+        )
+        existing.update((str(a), str(b)) for a, b in found.all())
+    missing = [r for r in rows if (r.recipient, r.period) not in existing]
+    if not missing:
+        return 0
+    columns = [c.key for c in DigestRow.__table__.columns if c.key != "id"]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(missing), 500):
+        values = [{k: getattr(r, k) for k in columns} for r in missing[start : start + 500]]
+        await session.execute(
+            insert(DigestRow)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["recipient", "period"])
+        )
+    return len(missing)
+
+
+async def claim_digests(
+    session: AsyncSession,
+    app: App,
+    instance: str,
+    lease: timedelta,
+    limit: int,
+    only: Sequence[str] | None = None,
+) -> list[ClaimedDigest]:
+    due = (
+        select(DigestRow)
+        .where(
+            ((DigestRow.status == PLANNED) & (DigestRow.due_at <= app.now))
+            | ((DigestRow.status == SENDING) & (DigestRow.lease_until < app.now))
+        )
+        .order_by(DigestRow.due_at, DigestRow.id)
+        .limit(limit)
+    )
+    if only:
+        due = due.where(DigestRow.recipient.in_(list(only)))
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = []
+    for row in (await session.execute(due)).scalars().all():
+        values = claim_values(instance, app.now, lease, row.attempts)
+        if await take(session, DigestRow, row.id, row.status, values, app.now):
+            claimed.append(
+                ClaimedDigest(
+                    row.id,
+                    row.recipient,
+                    row.period,
+                    row.scheduled_at,
+                    row.message_id,
+                    row.attempts,
+                )
+            )
+    await session.commit()
+    return claimed
+
+
+async def _compose_batch(app: App, claimed: list[ClaimedDigest]) -> list[DigestEmail]:
+    async with app.session() as session:
+        batch = await load_batch(session, app, [c.recipient for c in claimed])
+    emails = []
+    for c in claimed:
+        label, frequency = period_label(c.period, c.scheduled_at)
+        emails.append(
+            compose(
+                app,
+                batch,
+                c.recipient,
+                message_id=c.message_id,
+                period_label=label,
+                frequency=frequency,
+            )
+        )
+    return emails
+
+
+async def _mark_empty(app: App, claim: ClaimedDigest, instance: str) -> None:
+    async with app.session() as session:
+        await session.execute(
+            update(DigestRow)
+            .where(
+                DigestRow.id == claim.id,
+                DigestRow.claimed_by == instance,
+                DigestRow.status == SENDING,
+            )
+            .values(status=EMPTY, claimed_by=None, lease_until=None, updated_at=app.now)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+
+
+async def send_digests(
+    app: App,
+    transport: Transport,
+    *,
+    instance: str,
+    only: Sequence[str] | None = None,
+    on_result: Callable[[DigestResult], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> DigestReport:
+    """Plan, claim and send every digest due now (for everyone, or ``only`` these people)."""
+    stop = should_stop or (lambda: False)
+    report = DigestReport(planned=await plan_digests(app, only))
+    lease = timedelta(seconds=app.settings.lease_seconds)
+    max_age = timedelta(hours=app.settings.retry_max_hours)
+    allow_empty = send_empty(app)
+    while not stop():
+        async with app.session() as session:
+            claimed = await claim_digests(session, app, instance, lease, BATCH, only)
+        if not claimed:
+            break
+        emails = await _compose_batch(app, claimed)
+        pending = list(zip(claimed, emails, strict=True))
+        try:
+            async with transport:
+                while pending and not stop():
+                    claim, email = pending.pop(0)
+                    if email.is_empty and not allow_empty:
+                        await _mark_empty(app, claim, instance)
+                        result = DigestResult(
+                            claim.recipient, claim.period, EMPTY, "nothing to report"
+                        )
+                    else:
+                        outcome = (await transport.send(build_digest(email), [claim.recipient]))[
+                            claim.recipient
+                        ]
+                        status, retry_at, reply = next_state(
+                            claim.scheduled_at, claim.attempts + 1, outcome, app.now, max_age
+                        )
+                        async with app.session() as session:
+                            await record_attempt(
+                                session, DigestRow, claim.id, instance=instance, now=app.now,
+                                outcome=outcome.outcome.value, reply=reply, new_status=status, retry_at=retry_at,
+                            )  # fmt: skip
+                        result = DigestResult(claim.recipient, claim.period, status, reply)
+                    report.results.append(result)
+                    if on_result is not None:
+                        on_result(result)
+        except MailConfigError:
+            async with app.session() as session:
+                await release(
+                    session,
+                    DigestRow,
+                    [(c.id, c.attempts) for c, _ in pending],
+                    instance=instance,
+                    now=app.now,
+                    retry_at=app.now + timedelta(minutes=5),
+                )
+            raise
+        if pending:
+            async with app.session() as session:
+                await release(
+                    session,
+                    DigestRow,
+                    [(c.id, c.attempts) for c, _ in pending],
+                    instance=instance,
+                    now=app.now,
+                    retry_at=app.now,
+                )
+    return report
+
+
+async def preview_digests(
+    app: App, only: Sequence[str] | None = None
+) -> list[tuple[str, DigestEmail]]:
+    """Everyone's digest as it would be now (or ``only`` these people); nothing is written."""
+    async with app.session() as session:
+        people = list(only) if only else await all_recipients(session)
+        plans = await schedules(session, app, people)
+    domain = mail_domain(app.settings.mail_from)
+    result = []
+    for start in range(0, len(people), BATCH):
+        chunk = people[start : start + BATCH]
+        async with app.session() as session:
+            batch = await load_batch(session, app, chunk)
+        for person in chunk:
+            plan = plans[person]
+            frequency = "weekly" if plan.frequency == "off" else plan.frequency
+            period = current_period(app.now, frequency, plan.weekday, plan.at)
+            result.append(
+                (person, compose(app, batch, person, message_id=digest_message_id(person, period.key, domain),
+                                 period_label=period.label, frequency=frequency))
+            )  # fmt: skip
+    return result
+
+
+__all__ = ["preview_digests", "render_digest", "send_digests"]

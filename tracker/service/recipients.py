@@ -1,0 +1,40 @@
+"""Per-person digest settings: frequency (weekly, daily or off) and send time."""
+
+from __future__ import annotations
+
+from tracker.domain.digest import FREQUENCIES, parse_time
+from tracker.errors import InvalidValue
+from tracker.service.app import App
+from tracker.store.models import RecipientRow
+
+
+def parse_frequency(value: str) -> str:
+    lowered = value.strip().lower()
+    if lowered not in FREQUENCIES:
+        raise InvalidValue("--digest", value, f"is not one of: {', '.join(FREQUENCIES)}")
+    return lowered
+
+
+def parse_digest_time(value: str) -> str:
+    try:
+        at = parse_time(value.strip())
+    except ValueError:
+        raise InvalidValue("--time", value, "is not a time of day: write 08:00") from None
+    return f"{at:%H:%M}"
+
+
+async def set_recipient(app: App, email: str, frequency: str, at: str | None) -> str:
+    async with app.session() as session:
+        row = await session.get(RecipientRow, email)
+        if row is None:
+            row = RecipientRow(email=email, digest=frequency, digest_time=at, updated_at=app.now)
+            session.add(row)
+        else:
+            row.digest = frequency
+            row.digest_time = at if at is not None else row.digest_time
+            row.updated_at = app.now
+        await session.commit()
+        when = f" at {row.digest_time}" if row.digest_time else ""
+    if frequency == "off":
+        return f"{email}: no digest"
+    return f"{email}: {frequency} digest{when}"
