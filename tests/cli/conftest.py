@@ -16,16 +16,17 @@ import io
 import os
 import shutil
 import sqlite3
+import traceback
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-
 from cli_support import LANCS_SEED, NOW, WM_SEED, Result, Runner, dump
+
+from tracker.cli.main import main
 
 __all__ = ["Result", "Runner", "dump"]
 
-from tracker.cli.main import main
 
 def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
@@ -58,10 +59,24 @@ def cli_db_url(db_path: Path) -> str:
 
 
 @pytest.fixture
-def cli(isolated_env: Path, cli_db_url: str, capsys: pytest.CaptureFixture[str]) -> Runner:
+def cli(
+    isolated_env: Path,
+    cli_db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Runner:
+    # Commands here run one after another, so a SQLite lock can only be held by the
+    # command itself (a self-deadlock, i.e. a bug): report it after 1 s, not 10 s.
+    monkeypatch.setattr("tracker.store.engine.SQLITE_BUSY_TIMEOUT_MS", 1000)
+
     def run(*args: str) -> Result:
         capsys.readouterr()  # drop anything printed before this command
-        code = main(["--db", cli_db_url, *args])
+        try:
+            code = main(["--db", cli_db_url, *args])
+        except (Exception, SystemExit):
+            # What the console entry would print: a traceback (tests assert there is none).
+            captured = capsys.readouterr()
+            return Result(code=-1, out=captured.out, err=captured.err + traceback.format_exc())
         captured = capsys.readouterr()
         return Result(code=code, out=captured.out, err=captured.err)
 
@@ -88,7 +103,9 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for seed in (LANCS_SEED, WM_SEED):
             out, err = io.StringIO(), io.StringIO()
             with redirect_stdout(out), redirect_stderr(err):
-                code = main(["--db", f"sqlite+aiosqlite:///{path}", "--now", NOW, "import", str(seed)])
+                code = main(
+                    ["--db", f"sqlite+aiosqlite:///{path}", "--now", NOW, "import", str(seed)]
+                )
             assert code == 0, (out.getvalue(), err.getvalue())
     return path
 

@@ -12,9 +12,9 @@ import sys
 
 import pytest
 import typer
+from cli_support import Runner
 
 from tracker.cli.main import app
-from cli_support import Runner
 
 #: "Example:" then (possibly on the next line, as Rich/Click may wrap) a tracker command.
 EXAMPLE = re.compile(r"Example:\s+tracker(\s+\S+)+")

@@ -164,6 +164,7 @@ def list_command(
         "--ending-within",
         metavar="DAYS",
         min=0,
+        max=36_500,
         help="Only contracts ending within this many days.",
     ),
     json: bool = typer.Option(False, "--json", help="JSON for scripts."),

@@ -30,7 +30,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from functools import lru_cache
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
 import css_inline
@@ -71,6 +71,19 @@ class RenderedEmail:
     html: str
 
 
+class Addressed(Protocol):
+    """What every email model says about its own delivery: who, from whom, when, which."""
+
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def sent_at(self) -> datetime: ...
+    @property
+    def mail_from(self) -> str: ...
+    @property
+    def recipient(self) -> str: ...
+
+
 def render_reminder(email: ReminderEmail) -> RenderedEmail:
     """Render the subject, plain text and inlined HTML of one reminder.
 
@@ -86,14 +99,7 @@ def build_reminder(email: ReminderEmail) -> EmailMessage:
     ``X-Tracker-Ref`` lets a reader's mail rules file reminders by contract; the other
     headers are those of every tracker email (see :func:`assemble_message`).
     """
-    return assemble_message(
-        render_reminder(email),
-        mail_from=email.mail_from,
-        recipient=email.recipient,
-        sent_at=email.sent_at,
-        message_id=email.message_id,
-        extra_headers={"X-Tracker-Ref": email.ref},
-    )
+    return assemble_message(render_reminder(email), email, {"X-Tracker-Ref": email.ref})
 
 
 def render_parts(name: str, context: Mapping[str, object]) -> RenderedEmail:
@@ -112,11 +118,7 @@ def render_parts(name: str, context: Mapping[str, object]) -> RenderedEmail:
 
 def assemble_message(
     rendered: RenderedEmail,
-    *,
-    mail_from: str,
-    recipient: str,
-    sent_at: datetime,
-    message_id: str,
+    envelope: Addressed,
     extra_headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     """One ``multipart/alternative`` message (text first, then HTML) with safe headers.
@@ -127,11 +129,11 @@ def assemble_message(
     out-of-office replies are not sent back to the tracker.
     """
     message = EmailMessage(policy=SMTP)
-    message["From"] = header_text(mail_from)
-    message["To"] = header_text(recipient)
+    message["From"] = header_text(envelope.mail_from)
+    message["To"] = header_text(envelope.recipient)
     message["Subject"] = header_text(rendered.subject)
-    message["Date"] = format_datetime(sent_at)
-    message["Message-ID"] = header_text(message_id)
+    message["Date"] = format_datetime(envelope.sent_at)
+    message["Message-ID"] = header_text(envelope.message_id)
     message["Auto-Submitted"] = "auto-generated"
     for name, value in (extra_headers or {}).items():
         message[name] = header_text(value)

@@ -36,13 +36,7 @@ def build_digest(email: DigestEmail) -> EmailMessage:
     It carries the headers of every tracker email and no ``X-Tracker-Ref``: a digest is
     about many contracts, and naming one would mislead a reader's mail rules.
     """
-    return assemble_message(
-        render_digest(email),
-        mail_from=email.mail_from,
-        recipient=email.recipient,
-        sent_at=email.sent_at,
-        message_id=email.message_id,
-    )
+    return assemble_message(render_digest(email), email)
 
 
 def counts_phrase(email: DigestEmail) -> str:

@@ -24,6 +24,9 @@ from tracker.service.inputs import MilestoneInput
 from tracker.service.planning import replan_contract
 from tracker.store.models import ContractRow, MilestoneRow
 
+#: Ids are 32-bit on PostgreSQL; a larger number cannot be a milestone (and would overflow).
+MAX_ID = 2**31 - 1
+
 DEFAULT_TITLES = {
     MilestoneKind.PROCUREMENT: "Procurement: new service procured and in place",
     MilestoneKind.PUBLICATION: "Publish the decision record",
@@ -54,6 +57,8 @@ async def _find(
 ) -> MilestoneRow:
 
     assert isinstance(session, AsyncSession)
+    if milestone_id is not None and not 0 < milestone_id <= MAX_ID:
+        raise MilestoneNotFound(f"milestone: {milestone_id} is not a milestone id in this database")
     if milestone_id is not None:
         found = (
             await session.execute(
