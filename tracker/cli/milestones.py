@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from tracker.cli.common import run_with_app
+
+if TYPE_CHECKING:
+    from tracker.domain.types import MilestoneKind
 
 group = typer.Typer(
     help="Add manual milestones and close decisions.\n\nExample: tracker milestone done LANCS-DRIVE extension_notice --note 'Decision 20/2024'",
@@ -69,32 +74,33 @@ def add(
     typer.echo(run_with_app(ctx, lambda app: add_milestone(app, ref, milestone)))
 
 
+def _target(target: str, kind: str | None) -> tuple[str | None, MilestoneKind | None, int | None]:
+    """``REF KIND`` or a milestone ``ID`` alone, as (ref, kind, id)."""
+    from tracker.errors import InvalidValue
+    from tracker.service.inputs import parse_kind
+
+    if kind is not None:
+        return target, parse_kind(kind, "KIND"), None
+    if not target.isdigit():
+        raise InvalidValue("KIND", "", "is required after the ref (or give a milestone id alone)")
+    return None, None, int(target)
+
+
 def _close(
     ctx: typer.Context, target: str, kind: str | None, note: str | None, *, done: bool
 ) -> None:
     from tracker.domain.text import parse_optional_text
     from tracker.domain.types import MilestoneStatus
-    from tracker.errors import InvalidValue
-    from tracker.service.inputs import parse_kind
     from tracker.service.milestones import close_milestone
 
-    milestone_id: int | None = None
-    parsed_kind = None
-    if kind is None:
-        if not target.isdigit():
-            raise InvalidValue(
-                "KIND", "", "is required after the ref (or give a milestone id alone)"
-            )
-        milestone_id = int(target)
-    else:
-        parsed_kind = parse_kind(kind, "KIND")
+    ref, parsed_kind, milestone_id = _target(target, kind)
     clean_note = parse_optional_text(note, "--note", max_length=2000)
     status = MilestoneStatus.DONE if done else MilestoneStatus.CANCELLED
     message = run_with_app(
         ctx,
         lambda app: close_milestone(
-            app, ref=target if milestone_id is None else None, kind=parsed_kind,
-            milestone_id=milestone_id, status=status, note=clean_note,
+            app, ref=ref, kind=parsed_kind, milestone_id=milestone_id, status=status,
+            note=clean_note,
         ),
     )  # fmt: skip
     typer.echo(message)
@@ -160,21 +166,16 @@ def snooze(
     """
     from tracker.domain.dates import parse_date
     from tracker.domain.text import parse_optional_text
-    from tracker.errors import InvalidValue
-    from tracker.service.inputs import parse_kind
     from tracker.service.milestones import snooze_milestone
 
+    ref, parsed_kind, milestone_id = _target(target, kind)
     day = parse_date(until, "--until")
     clean_note = parse_optional_text(note, "--note", max_length=2000)
-    if kind is None and not target.isdigit():
-        raise InvalidValue("KIND", "", "is required after the ref (or give a milestone id alone)")
-    parsed_kind = parse_kind(kind, "KIND") if kind is not None else None
-    milestone_id = int(target) if kind is None else None
     message = run_with_app(
         ctx,
         lambda app: snooze_milestone(
-            app, ref=None if milestone_id else target, kind=parsed_kind,
-            milestone_id=milestone_id, until=day, note=clean_note,
+            app, ref=ref, kind=parsed_kind, milestone_id=milestone_id, until=day,
+            note=clean_note,
         ),
     )  # fmt: skip
     typer.echo(message)

@@ -7,8 +7,9 @@ The loop itself lives in ``jobs/sweep.py``; everything that decides lives here o
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracker.domain.reminders import latest_nag, message_id, recipients_for, retry_delay
 from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
 from tracker.mail.model import DecisionLink, DeliveryOutcome, GapRow, Outcome, ReminderEmail
+from tracker.mail.transport import MailConfigError, Transport
 from tracker.service.app import App
 from tracker.service.planning import contract_policy, mail_domain
 from tracker.service.views import summarise
 from tracker.store.models import ContractPolicyRow, ContractRow, MilestoneRow, ReminderRow
-from tracker.store.outbox import FAILED, PLANNED, SENT, DueReminder
+from tracker.store.outbox import FAILED, PLANNED, SENT, Claimable, DueReminder, release
 
 KIND_LABELS = {kind: kind.value.replace("_", " ").capitalize() for kind in MilestoneKind}
 
@@ -184,3 +186,45 @@ def next_state(
     if now - send_at >= max_age:
         return FAILED, None, f"gave up after {attempts} attempts: {outcome.reply}"
     return PLANNED, now + retry_delay(attempts), outcome.reply
+
+
+#: After the mail server refuses our settings, wait this long before trying again.
+CONFIG_RETRY = timedelta(minutes=5)
+
+T = TypeVar("T")
+
+
+async def deliver_claimed(
+    app: App,
+    transport: Transport,
+    model: Claimable,
+    claimed: Sequence[T],
+    send_one: Callable[[T], Awaitable[None]],
+    *,
+    instance: str,
+    claim_of: Callable[[T], tuple[int, int]],
+    stop: Callable[[], bool],
+) -> None:
+    """Send a claimed batch over one connection, one item at a time; give back the rest.
+
+    On a stop request the item in flight is finished and recorded and the rest are
+    released untried; on a settings error (bad login, certificate) every unsent item is
+    released for a later retry and the error is raised, so nothing fails one by one.
+    """
+    pending = list(claimed)
+    retry_at = app.now
+    try:
+        async with transport:
+            while pending and not stop():
+                await send_one(pending[0])
+                pending.pop(0)
+    except MailConfigError:
+        retry_at = app.now + CONFIG_RETRY
+        raise
+    finally:
+        if pending:
+            async with app.session() as session:
+                await release(
+                    session, model, [claim_of(p) for p in pending], instance=instance,
+                    now=app.now, retry_at=retry_at,
+                )  # fmt: skip

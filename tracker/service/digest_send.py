@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracker.domain.digest import current_period, digest_message_id
 from tracker.mail.digest_build import build_digest, render_digest
 from tracker.mail.model import DigestEmail
-from tracker.mail.transport import MailConfigError, Transport
+from tracker.mail.transport import Transport
 from tracker.service.app import App
-from tracker.service.delivery import next_state
+from tracker.service.delivery import deliver_claimed, next_state
 from tracker.service.digest import all_recipients, compose, load_batch, schedules, send_empty
 from tracker.service.planning import mail_domain
 from tracker.store.models import DigestRow
@@ -31,7 +31,6 @@ from tracker.store.outbox import (
     SENDING,
     claim_values,
     record_attempt,
-    release,
     take,
 )
 
@@ -224,53 +223,33 @@ async def send_digests(
         if not claimed:
             break
         emails = await _compose_batch(app, claimed)
-        pending = list(zip(claimed, emails, strict=True))
-        try:
-            async with transport:
-                while pending and not stop():
-                    claim, email = pending.pop(0)
-                    if email.is_empty and not allow_empty:
-                        await _mark_empty(app, claim, instance)
-                        result = DigestResult(
-                            claim.recipient, claim.period, EMPTY, "nothing to report"
-                        )
-                    else:
-                        outcome = (await transport.send(build_digest(email), [claim.recipient]))[
-                            claim.recipient
-                        ]
-                        status, retry_at, reply = next_state(
-                            claim.scheduled_at, claim.attempts + 1, outcome, app.now, max_age
-                        )
-                        async with app.session() as session:
-                            await record_attempt(
-                                session, DigestRow, claim.id, instance=instance, now=app.now,
-                                outcome=outcome.outcome.value, reply=reply, new_status=status, retry_at=retry_at,
-                            )  # fmt: skip
-                        result = DigestResult(claim.recipient, claim.period, status, reply)
-                    report.results.append(result)
-                    if on_result is not None:
-                        on_result(result)
-        except MailConfigError:
-            async with app.session() as session:
-                await release(
-                    session,
-                    DigestRow,
-                    [(c.id, c.attempts) for c, _ in pending],
-                    instance=instance,
-                    now=app.now,
-                    retry_at=app.now + timedelta(minutes=5),
+
+        async def send_one(item: tuple[ClaimedDigest, DigestEmail]) -> None:
+            claim, email = item
+            if email.is_empty and not allow_empty:
+                await _mark_empty(app, claim, instance)
+                result = DigestResult(claim.recipient, claim.period, EMPTY, "nothing to report")
+            else:
+                message = build_digest(email)
+                outcome = (await transport.send(message, [claim.recipient]))[claim.recipient]
+                status, retry_at, reply = next_state(
+                    claim.scheduled_at, claim.attempts + 1, outcome, app.now, max_age
                 )
-            raise
-        if pending:
-            async with app.session() as session:
-                await release(
-                    session,
-                    DigestRow,
-                    [(c.id, c.attempts) for c, _ in pending],
-                    instance=instance,
-                    now=app.now,
-                    retry_at=app.now,
-                )
+                async with app.session() as session:
+                    await record_attempt(
+                        session, DigestRow, claim.id, instance=instance, now=app.now,
+                        outcome=outcome.outcome.value, reply=reply, new_status=status,
+                        retry_at=retry_at,
+                    )  # fmt: skip
+                result = DigestResult(claim.recipient, claim.period, status, reply)
+            report.results.append(result)
+            if on_result is not None:
+                on_result(result)
+
+        await deliver_claimed(
+            app, transport, DigestRow, list(zip(claimed, emails, strict=True)), send_one,
+            instance=instance, claim_of=lambda item: (item[0].id, item[0].attempts), stop=stop,
+        )  # fmt: skip
     return report
 
 

@@ -18,9 +18,9 @@ from datetime import timedelta
 from tracker.domain.reminders import collapse
 from tracker.mail.build import build_reminder, render_reminder
 from tracker.mail.model import ReminderEmail
-from tracker.mail.transport import MailConfigError, Transport
+from tracker.mail.transport import Transport
 from tracker.service.app import App
-from tracker.service.delivery import build_emails, nags_due, next_state, plan_nags
+from tracker.service.delivery import build_emails, deliver_claimed, nags_due, next_state, plan_nags
 from tracker.store.models import ReminderRow
 from tracker.store.outbox import (
     SENT,
@@ -28,7 +28,6 @@ from tracker.store.outbox import (
     claim_batch,
     due_reminders,
     record_attempt,
-    release,
 )
 
 
@@ -105,51 +104,30 @@ async def _deliver(
     on_result: Listener | None,
     stop: Callable[[], bool],
 ) -> None:
-    """Send one claimed batch over one connection, recording each outcome as it comes.
+    """Send one claimed batch over one connection, recording each outcome as it comes."""
 
-    On a stop request (SIGTERM) the message in flight is finished and recorded; the
-    rest of the batch is given back untried for the next sweep (or another instance).
-    """
-    try:
-        async with transport:
-            while pending and not stop():
-                reminder, email = pending[0]
-                outcomes = await transport.send(build_reminder(email), [reminder.recipient])
-                pending.pop(0)
-                status, retry_at, reply = next_state(
-                    reminder.send_at, reminder.attempts + 1, outcomes[reminder.recipient],
-                    app.now, max_age,
-                )  # fmt: skip
-                async with app.session() as session:
-                    await record_attempt(
-                        session, ReminderRow, reminder.id, instance=me, now=app.now,
-                        outcome=outcomes[reminder.recipient].outcome.value, reply=reply,
-                        new_status=status, retry_at=retry_at,
-                    )  # fmt: skip
-                result = SendResult(reminder, email, status, reply)
-                report.results.append(result)
-                if on_result is not None:
-                    on_result(result)
-        if pending:
-            async with app.session() as session:
-                await release(
-                    session, ReminderRow, _untried(pending), instance=me, now=app.now,
-                    retry_at=app.now,
-                )  # fmt: skip
-    except MailConfigError:
-        # The operator must fix the settings: give the claims back untried and stop,
-        # so the reminders go out once the fix is made instead of failing one by one.
+    async def send_one(item: tuple[DueReminder, ReminderEmail]) -> None:
+        reminder, email = item
+        outcome = (await transport.send(build_reminder(email), [reminder.recipient]))[
+            reminder.recipient
+        ]
+        status, retry_at, reply = next_state(
+            reminder.send_at, reminder.attempts + 1, outcome, app.now, max_age
+        )
         async with app.session() as session:
-            await release(
-                session, ReminderRow, _untried(pending), instance=me, now=app.now,
-                retry_at=app.now + timedelta(minutes=5),
+            await record_attempt(
+                session, ReminderRow, reminder.id, instance=me, now=app.now,
+                outcome=outcome.outcome.value, reply=reply, new_status=status, retry_at=retry_at,
             )  # fmt: skip
-        raise
+        result = SendResult(reminder, email, status, reply)
+        report.results.append(result)
+        if on_result is not None:
+            on_result(result)
 
-
-def _untried(pending: list[tuple[DueReminder, ReminderEmail]]) -> list[tuple[int, int]]:
-    """Claims to give back, with the attempt count they had before this claim."""
-    return [(r.id, r.attempts) for r, _ in pending]
+    await deliver_claimed(
+        app, transport, ReminderRow, pending, send_one, instance=me,
+        claim_of=lambda item: (item[0].id, item[0].attempts), stop=stop,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
