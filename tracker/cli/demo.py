@@ -24,8 +24,10 @@ from tracker.cli.render import gaps_table, milestones_table, print_warnings
 from tracker.domain.calendar import LONDON
 from tracker.domain.dates import format_uk, parse_now
 from tracker.domain.money import format_gbp
+from tracker.mail.digest_build import render_digest
 from tracker.service.app import App, make_app, opened
 from tracker.service.contracts import add_contracts
+from tracker.service.digest_send import preview_digests
 from tracker.service.importer import read_contracts
 from tracker.service.simulate import SimulatedEmail, simulate
 from tracker.service.views import ContractSummary, gaps
@@ -149,8 +151,26 @@ def run_demo(opts: GlobalOptions) -> None:
                 app, start=SIMULATE_FROM, end=SIMULATE_TO, ref=SEEDS[1].ref, outbox=outbox
             )
 
+    digests = workdir / "digests"
+
+    async def _digests() -> int:
+        app = make_app(
+            db=url, config=opts.config, now=fixed or parse_now(SEEDS[1].as_of + " 09:00")
+        )
+        async with opened(app):
+            previews = await preview_digests(app)
+        digests.mkdir()
+        for person, email in previews:
+            rendered = render_digest(email)
+            (digests / f"{person}.html").write_text(rendered.html, encoding="utf-8")
+            (digests / f"{person}.txt").write_text(
+                f"Subject: {rendered.subject}\n\n{rendered.text}", encoding="utf-8"
+            )
+        return len(previews)
+
     summaries = asyncio.run(_load())
     emails = asyncio.run(_simulate())
+    people = asyncio.run(_digests())
     out.print(Text("contract-tracker demo", style="bold"))
     out.print(
         f"Two real commissioning records, loaded into a throwaway database: {workdir / 'demo.db'}"
@@ -163,6 +183,13 @@ def run_demo(opts: GlobalOptions) -> None:
     for seed, summary, moment in zip(SEEDS, summaries, moments, strict=True):
         _section(out, summary, moment, "as given by --now" if fixed else seed.why)
     _print_simulation(out, emails, outbox)
+    out.print(
+        Text(f"Weekly digests as of {_when(fixed or parse_now(SEEDS[1].as_of))}", style="bold")
+    )
+    out.print(
+        f"  {people} people (owners, sponsors, watchers): one .html and one .txt each in {digests}"
+    )
+    out.print()
     lancs = SEEDS[1]
     now_arg = opts.now or lancs.as_of
     out.print("Explore the demo database:")
