@@ -20,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from tracker.errors import TrackerError
 from tracker.service.app import App
+from tracker.service.status import beat
 from tracker.service.sweep import instance_name
 
 from .sweep import digest_job, sweep_job
@@ -35,6 +36,7 @@ class Runner:
         self.instance = instance_name()
         self.stopping = asyncio.Event()
         self.busy = asyncio.Lock()
+        self.started_at = datetime.now(UTC)
 
     def stop_requested(self) -> bool:
         return self.stopping.is_set()
@@ -45,16 +47,31 @@ class Runner:
             return
         async with self.busy:
             app = self.make_app(datetime.now(UTC))
+            error: str | None = None
             try:
                 await app.open()
+                await beat(app, self.instance, self.started_at)
                 await sweep_job(app, instance=self.instance, should_stop=self.stop_requested)
                 await digest_job(app, instance=self.instance, should_stop=self.stop_requested)
             except TrackerError as exc:
+                error = str(exc)
                 log.error("sweep failed: %s", exc)
-            except Exception:  # keep the scheduler alive; the next tick retries
+            except Exception as exc:  # keep the scheduler alive; the next tick retries
+                error = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 log.exception("sweep failed unexpectedly")
-            finally:
-                await app.close()
+            await self._record(app, error)
+
+    async def _record(self, app: App, error: str | None, *, stopped: bool = False) -> None:
+        """Heartbeat after the tick; a database that is down now is logged, not fatal."""
+        try:
+            await beat(
+                app, self.instance, self.started_at, swept=error is None and not stopped,
+                digested=error is None and not stopped, error=error, stopped=stopped,
+            )  # fmt: skip
+        except Exception as exc:  # the database may be the thing that failed
+            log.warning("could not record the heartbeat: %s", str(exc).splitlines()[0])
+        finally:
+            await app.close()
 
     async def run(self, interval_seconds: int) -> None:
         loop = asyncio.get_running_loop()
@@ -75,7 +92,7 @@ class Runner:
         await self.stopping.wait()
         scheduler.shutdown(wait=False)
         async with self.busy:  # let a sweep in flight finish its message and give back the rest
-            pass
+            await self._record(self.make_app(datetime.now(UTC)), None, stopped=True)
         log.info("tracker run stopped")
 
     def _on_signal(self, sig: signal.Signals) -> None:

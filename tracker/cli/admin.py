@@ -10,6 +10,7 @@ from tracker.cli.common import options, run_with_app
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("demo")(demo)
+    app.command("status")(status)
 
 
 def init(ctx: typer.Context) -> None:
@@ -47,3 +48,78 @@ def demo(ctx: typer.Context) -> None:
     from tracker.cli.demo import run_demo
 
     run_demo(options(ctx))
+
+
+def status(
+    ctx: typer.Context,
+    json: bool = typer.Option(False, "--json", help="JSON for monitoring."),
+) -> None:
+    """Schema version, running instances (heartbeats), and reminders and digests by state.
+
+    Exits 1 when the schema is not current, so a monitor can alert on it.
+
+    Example: tracker status --json
+    """
+    from tracker.cli.output import print_json
+    from tracker.service.status import status as gather
+
+    info = run_with_app(ctx, gather, check_schema=False)
+    if json:
+        print_json(info)
+    else:
+        _print_status(info)
+    if not info.schema_current:
+        raise typer.Exit(1)
+
+
+def _print_status(info: object) -> None:
+    from rich.table import Table
+
+    from tracker.cli.output import console
+    from tracker.domain.calendar import LONDON
+    from tracker.service.status import Status
+
+    assert isinstance(info, Status)
+    out = console()
+    schema = (
+        "current"
+        if info.schema_current
+        else f"OUT OF DATE (head is {info.schema_head}): run tracker init"
+    )
+    out.print(f"Database: {info.database}")
+    out.print(f"Schema:   revision {info.schema_revision or 'none'} ({schema})")
+    table = Table(title="Instances", title_justify="left")
+    for column in (
+        "Instance",
+        "State",
+        "Version",
+        "Started",
+        "Last seen",
+        "Last sweep",
+        "Last error",
+    ):
+        table.add_column(column, overflow="fold")
+
+    def when(moment: object) -> str:
+        from datetime import datetime
+
+        return (
+            f"{moment.astimezone(LONDON):%d %b %H:%M:%S}" if isinstance(moment, datetime) else "-"
+        )
+
+    for i in info.instances:
+        table.add_row(
+            i.name,
+            i.state,
+            i.version,
+            when(i.started_at),
+            when(i.last_seen),
+            when(i.last_sweep),
+            i.last_error or "",
+        )
+    out.print(table if info.instances else "Instances: none has run yet")
+    for label, counts in (("Reminders", info.reminders), ("Digests", info.digests)):
+        out.print(
+            f"{label + ':':<10} {counts.pending} pending, {counts.due} due, {counts.retrying} retrying, "
+            f"{counts.sending} sending, {counts.failed} failed, {counts.sent} sent"
+        )

@@ -294,3 +294,20 @@ class DigestRow(Base):
         UniqueConstraint("recipient", "period"),
         Index("ix_digests_status_due_at", "status", "due_at"),
     )
+
+
+class InstanceRow(Base):
+    """A running ``tracker run`` process: its heartbeat, so operators can see who is alive."""
+
+    __tablename__ = "instances"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)  # host:pid:random
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_sweep: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_digest: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,132 @@
+"""Operations: instance heartbeats and ``tracker status`` (what monitoring reads).
+
+Each ``tracker run`` writes a heartbeat row per tick, so an operator can see which
+instances are alive, when each last swept and sent digests, and how much work is
+pending, due, retrying or failed. Nothing here shows a password: the database URL is
+redacted and settings are not echoed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, select
+
+from tracker import __version__
+from tracker.service.app import App
+from tracker.store.engine import redact
+from tracker.store.models import DigestRow, InstanceRow, ReminderRow
+from tracker.store.outbox import FAILED, PLANNED, SENDING, SENT
+from tracker.store.schema import current_revision, head_revision
+
+
+async def beat(
+    app: App,
+    instance: str,
+    started_at: datetime,
+    *,
+    swept: bool = False,
+    digested: bool = False,
+    error: str | None = None,
+    stopped: bool = False,
+) -> None:
+    """Record that ``instance`` is alive (and what it just did)."""
+    async with app.session() as session:
+        row = await session.get(InstanceRow, instance)
+        if row is None:
+            row = InstanceRow(
+                name=instance, host=socket.gethostname(), pid=os.getpid(), version=__version__,
+                started_at=started_at, last_seen=app.now,
+            )  # fmt: skip
+            session.add(row)
+        row.last_seen = app.now
+        if swept:
+            row.last_sweep = app.now
+        if digested:
+            row.last_digest = app.now
+        row.last_error = error[:2000] if error else None
+        row.stopped_at = app.now if stopped else None
+        await session.commit()
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    name: str
+    host: str
+    pid: int
+    version: str
+    started_at: datetime
+    last_seen: datetime
+    last_sweep: datetime | None
+    last_digest: datetime | None
+    last_error: str | None
+    state: str  # running | stale | stopped
+
+
+@dataclass(frozen=True)
+class WorkCounts:
+    pending: int  # planned, not yet due
+    due: int  # planned and due now
+    retrying: int  # planned after a temporary failure
+    sending: int  # claimed right now (or orphaned until the lease ends)
+    failed: int
+    sent: int
+
+
+@dataclass(frozen=True)
+class Status:
+    database: str
+    schema_revision: str | None
+    schema_head: str
+    schema_current: bool
+    instances: tuple[InstanceView, ...]
+    reminders: WorkCounts
+    digests: WorkCounts
+
+
+async def _counts(app: App, model: type[ReminderRow] | type[DigestRow]) -> WorkCounts:
+    planned = model.status == PLANNED
+    statement = select(
+        func.count(case((planned & (model.due_at > app.now) & (model.attempts == 0), 1))),
+        func.count(case((planned & (model.due_at <= app.now), 1))),
+        func.count(case((planned & (model.attempts > 0), 1))),
+        func.count(case((model.status == SENDING, 1))),
+        func.count(case((model.status == FAILED, 1))),
+        func.count(case((model.status == SENT, 1))),
+    )
+    async with app.session() as session:
+        row = (await session.execute(statement)).one()
+    return WorkCounts(*(int(v) for v in row))
+
+
+async def status(app: App, *, stale_after: timedelta | None = None) -> Status:
+    """The whole picture; an instance unseen for three sweep intervals is ``stale``."""
+    stale = stale_after or timedelta(seconds=3 * app.settings.sweep_interval_seconds)
+    revision = await current_revision(app.engine)
+    async with app.session() as session:
+        rows = (
+            (await session.execute(select(InstanceRow).order_by(InstanceRow.started_at.desc())))
+            .scalars()
+            .all()
+        )
+    instances = tuple(
+        InstanceView(
+            name=r.name, host=r.host, pid=r.pid, version=r.version, started_at=r.started_at,
+            last_seen=r.last_seen, last_sweep=r.last_sweep, last_digest=r.last_digest,
+            last_error=r.last_error,
+            state="stopped" if r.stopped_at else ("stale" if app.now - r.last_seen > stale else "running"),
+        )
+        for r in rows
+    )  # fmt: skip
+    return Status(
+        database=redact(app.database_url),
+        schema_revision=revision,
+        schema_head=head_revision(),
+        schema_current=revision == head_revision(),
+        instances=instances,
+        reminders=await _counts(app, ReminderRow),
+        digests=await _counts(app, DigestRow),
+    )
