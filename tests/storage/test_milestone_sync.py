@@ -405,7 +405,7 @@ async def test_the_lancashire_seed_yields_the_expected_milestones(
     }
     publication = [m for m in rows if m.kind == "publication"]
     assert [(m.due, m.origin, m.status) for m in publication] == [
-        (date(2024, 9, 5), "manual", "open")
+        (date(2024, 9, 5), "derived", "open")  # from decision 20/2024 of 2 Sep 2024
     ]
     kinds = {m.kind: m for m in rows}
     assert "£298,403.22" in kinds["funding_confirmation"].title

@@ -97,7 +97,13 @@ class Row:
 
 
 def test_missed_leads_collapse_into_the_most_urgent_per_milestone_and_recipient() -> None:
-    rows = [Row(1, OLIVIA, 30), Row(1, OLIVIA, 14), Row(1, OLIVIA, 7), Row(1, STEVE, 14), Row(2, OLIVIA, 60)]
+    rows = [
+        Row(1, OLIVIA, 30),
+        Row(1, OLIVIA, 14),
+        Row(1, OLIVIA, 7),
+        Row(1, STEVE, 14),
+        Row(2, OLIVIA, 60),
+    ]
     chosen, collapsed = collapse(rows)
     assert sorted((r.milestone_id, r.recipient, r.lead) for r in chosen) == [
         (1, OLIVIA, 7),

@@ -17,7 +17,7 @@ import typer
 from typer._click import exceptions as click
 
 from tracker import __version__
-from tracker.cli import admin, contracts, digest, lines, milestones, reminders
+from tracker.cli import admin, contracts, decisions, digest, exports, lines, milestones, reminders
 from tracker.cli.common import GlobalOptions
 from tracker.errors import TrackerError
 
@@ -76,6 +76,8 @@ milestones.register(app)
 lines.register(app)
 reminders.register(app)
 digest.register(app)
+exports.register(app)
+decisions.register(app)
 
 
 def _error(message: str) -> int:

@@ -251,6 +251,26 @@ def funding_confirmations(contract: Contract, rules: DerivationRules) -> list[De
     return lines + years
 
 
+def publications(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
+    """Each decision record must be published N working days after the decision."""
+    milestones = []
+    for decision in contract.decisions:
+        due = publication_due(decision.decided_on, decision.publish_within_working_days)
+        title = f"Publish decision {decision.ref}" + (
+            f": {decision.title}" if decision.title else ""
+        )
+        note = (
+            f"decided {describe_day(decision.decided_on)}; "
+            f"{decision.publish_within_working_days} working days to publish"
+        )
+        milestones.append(
+            DerivedMilestone(
+                MilestoneKind.PUBLICATION, f"decision:{decision.ref}", due, title, note
+            )
+        )
+    return milestones
+
+
 Rule = Callable[[Contract, DerivationRules], list[DerivedMilestone]]
 
 #: Every derivation rule; each owns one kind (the start/end pair shares a rule).
@@ -260,6 +280,7 @@ RULES: tuple[Rule, ...] = (
     continuation_decision,
     last_referral,
     funding_confirmations,
+    publications,
 )
 
 

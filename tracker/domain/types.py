@@ -137,6 +137,18 @@ class CostLine:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """A published decision record (e.g. "20/2024"), due for publication N working days
+    after the decision (the Lancashire record: within 3 working days of approval)."""
+
+    ref: str
+    decided_on: date
+    publish_within_working_days: int = 3
+    url: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
 class Contract:
     """The facts of a contract the rules need. ``original_end`` is the end first agreed."""
 
@@ -151,6 +163,7 @@ class Contract:
     extensions: tuple[ExtensionOption, ...] = ()
     funding: tuple[FundingLine, ...] = ()
     costs: tuple[CostLine, ...] = ()
+    decisions: tuple[Decision, ...] = ()
 
 
 @dataclass(frozen=True)

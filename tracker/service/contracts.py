@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,7 @@ from tracker.service.derive import record_event
 from tracker.service.inputs import (
     ContractInput,
     CostInput,
+    DecisionInput,
     FundingInput,
     MilestoneInput,
     PolicyInput,
@@ -31,6 +33,7 @@ from tracker.store.models import (
     ContractPolicyRow,
     ContractRow,
     CostRow,
+    DecisionRow,
     ExtensionRow,
     FundingRow,
     WatcherRow,
@@ -91,7 +94,19 @@ def _contract_row(data: ContractInput, app: App) -> ContractRow:
     row.costs = [_cost_row(cost) for cost in data.costs]
     row.milestones = []
     row.policies = [policy_row(entry) for entry in data.policy]
+    row.decisions = [decision_row(d, now) for d in data.decisions]
     return row
+
+
+def decision_row(decision: DecisionInput, now: datetime) -> DecisionRow:
+    return DecisionRow(
+        ref=decision.ref,
+        decided_on=decision.decided_on,
+        url=decision.url,
+        publish_within_working_days=decision.publish_within_working_days,
+        title=decision.title,
+        created_at=now,
+    )
 
 
 def policy_row(entry: PolicyInput) -> ContractPolicyRow:
@@ -296,4 +311,22 @@ async def set_policy(app: App, ref: str, entry: PolicyInput) -> str:
             f"{rule.escalate_from} days, no nags"
         )
         await _change(app, ref, "policy_set", detail, session, row)
+    return detail
+
+
+async def add_decision(app: App, ref: str, decision: DecisionInput) -> str:
+    """Store a decision record; its publication milestone is derived in the same change."""
+    async with app.session() as session:
+        row = await load_contract(session, ref, for_update=True)
+        if any(d.ref == decision.ref for d in row.decisions):
+            raise InvalidOperation(f"--id: {decision.ref!r} is already a decision on {ref}")
+        row.decisions.append(decision_row(decision, app.now))
+        from tracker.domain.milestones import publication_due
+
+        due = publication_due(decision.decided_on, decision.publish_within_working_days)
+        detail = (
+            f"{ref}: decision {decision.ref} of {format_uk(decision.decided_on)} recorded; "
+            f"publish by {format_uk(due)}"
+        )
+        await _change(app, ref, "decision_added", detail, session, row)
     return detail

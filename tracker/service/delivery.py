@@ -164,7 +164,11 @@ async def build_emails(app: App, claimed: Sequence[DueReminder]) -> list[Reminde
                     "" if kind in FACT_KINDS
                     else f'tracker milestone snooze {ref} {kind.value} --until {snooze_until} --note "why"'
                 ),
-                decision_links=tuple[DecisionLink, ...](),
+                decision_links=tuple(
+                    DecisionLink(f"Decision {d.ref}" + (f": {d.title}" if d.title else ""), d.url)
+                    for d in row.decisions
+                    if d.url
+                ),
                 escalate_from=rule.escalate_from,
             )
         )  # fmt: skip

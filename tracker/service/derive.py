@@ -15,6 +15,7 @@ from tracker.domain.milestones import derive_milestones
 from tracker.domain.types import (
     Contract,
     CostLine,
+    Decision,
     DerivationRules,
     DerivedMilestone,
     ExtensionOption,
@@ -69,6 +70,16 @@ def to_domain(row: ContractRow) -> Contract:
         costs=tuple(
             CostLine(year=FinancialYear(cost.year), amount=cost.amount, category=cost.category)
             for cost in row.costs
+        ),
+        decisions=tuple(
+            Decision(
+                ref=d.ref,
+                decided_on=d.decided_on,
+                publish_within_working_days=d.publish_within_working_days,
+                url=d.url,
+                title=d.title,
+            )
+            for d in row.decisions
         ),
     )
 

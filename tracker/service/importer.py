@@ -1,4 +1,4 @@
-"""``tracker import``: a YAML file of contracts, parsed whole before anything is written."""
+"""``tracker import``: a YAML file (or a CSV register) of contracts, parsed whole before anything is written."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ def _where(path: Path, line: int | None, index: int) -> str:
 def read_contracts(path: Path) -> list[ContractInput]:
     """Every contract in the file, validated; the first error stops it, naming the line."""
     if path.suffix.lower() == ".csv":
-        raise ImportFileError(f"{path}: CSV register import is not available yet; use YAML")
+        from tracker.service.register import read_register
+
+        return read_register(path)
     document = read_yaml(path)
     if not isinstance(document, dict) or "contracts" not in document:
         raise ImportFileError(f"{path}: expected a top-level 'contracts:' list")

@@ -75,6 +75,15 @@ class PolicyInput:
 
 
 @dataclass(frozen=True)
+class DecisionInput:
+    ref: str
+    decided_on: date
+    url: str | None
+    publish_within_working_days: int
+    title: str | None
+
+
+@dataclass(frozen=True)
 class ContractInput:
     ref: str
     title: str
@@ -93,13 +102,14 @@ class ContractInput:
     costs: tuple[CostInput, ...] = ()
     milestones: tuple[MilestoneInput, ...] = field(default_factory=tuple)
     policy: tuple[PolicyInput, ...] = ()
+    decisions: tuple[DecisionInput, ...] = ()
 
 
 CONTRACT_FIELDS = frozenset(
     {
         "ref", "title", "provider", "commissioner", "start", "end", "value", "owner",
         "sponsor", "watchers", "intervention_months", "notes", "extensions", "funding",
-        "costs", "milestones", "policy",
+        "costs", "milestones", "policy", "decisions",
     }
 )  # fmt: skip
 EXTENSION_FIELDS = frozenset({"until", "notice_days", "notice_by"})
@@ -107,6 +117,32 @@ FUNDING_FIELDS = frozenset({"source", "year", "amount", "status", "confirm_by"})
 COST_FIELDS = frozenset({"year", "amount", "category"})
 MILESTONE_FIELDS = frozenset({"kind", "due", "title", "note", "after", "working_days"})
 POLICY_FIELDS = frozenset({"leads", "escalate_from", "nag_days"})
+DECISION_FIELDS = frozenset({"id", "date", "url", "publish_within_working_days", "title"})
+DEFAULT_PUBLISH_DAYS = 3
+
+
+def parse_url(value: object, field_name: str) -> str:
+    """An http(s) link to a published record: one line, no spaces, at most 2,000 characters."""
+    text = parse_text(value, field_name, max_length=2000)
+    if not text.lower().startswith(("https://", "http://")) or any(c.isspace() for c in text):
+        raise InvalidValue(field_name, value, "is not a web address (https://...)")
+    return text
+
+
+def parse_decision(raw: object, name: str) -> DecisionInput:
+    data = _mapping(raw, name, DECISION_FIELDS)
+    days = data.get("publish_within_working_days")
+    return DecisionInput(
+        ref=parse_text(data.get("id"), f"{name}.id", max_length=100),
+        decided_on=parse_date(data.get("date"), f"{name}.date"),
+        url=parse_url(data["url"], f"{name}.url") if data.get("url") is not None else None,
+        publish_within_working_days=(
+            parse_positive_int(days, f"{name}.publish_within_working_days", maximum=365)
+            if days is not None
+            else DEFAULT_PUBLISH_DAYS
+        ),
+        title=parse_optional_text(data.get("title"), f"{name}.title", max_length=300),
+    )
 
 
 def parse_leads(value: object, field_name: str) -> tuple[int, ...]:
@@ -320,6 +356,7 @@ def parse_contract(raw: object, name: str = "") -> ContractInput:
         costs=_items(data, "costs", parse_cost),
         milestones=_items(data, "milestones", parse_milestone),
         policy=parse_policy(data.get("policy")),
+        decisions=_items(data, "decisions", parse_decision),
     )
     check_extensions(contract.end, contract.extensions)
     return contract

@@ -78,6 +78,11 @@ class ContractRow(Base):
     policies: Mapped[list[ContractPolicyRow]] = relationship(
         cascade="all, delete-orphan", order_by="ContractPolicyRow.kind", lazy="selectin"
     )
+    decisions: Mapped[list[DecisionRow]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(DecisionRow.decided_on, DecisionRow.id)",
+        lazy="selectin",
+    )
 
 
 class WatcherRow(Base):
@@ -311,3 +316,20 @@ class InstanceRow(Base):
     last_digest: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DecisionRow(Base):
+    """A decision record about the contract (its id, date and published URL)."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(100))  # "20/2024"
+    decided_on: Mapped[date] = mapped_column(Date)
+    publish_within_working_days: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    title: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("contract_id", "ref"),)

@@ -1,0 +1,58 @@
+"""``tracker decision add``: decision records and their publication deadline."""
+
+from __future__ import annotations
+
+import typer
+
+from tracker.cli.common import run_with_app
+
+group = typer.Typer(
+    help="Decision records about a contract.\n\nExample: tracker decision add LANCS-DRIVE --id 20/2024 --date 2/9/2024 --url https://example.org/decisions/20-2024",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(group, name="decision")
+
+
+@group.command("add")
+def add(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="The contract's ref."),
+    decision_id: str = typer.Option(..., "--id", help="The decision's number, e.g. 20/2024."),
+    date: str = typer.Option(..., "--date", metavar="DATE", help="The day it was approved."),
+    url: str | None = typer.Option(None, "--url", help="Where the record is published."),
+    title: str | None = typer.Option(None, "--title", help="What was decided."),
+    publish_within: str = typer.Option(
+        "3",
+        "--publish-within-working-days",
+        metavar="N",
+        help="Working days allowed to publish it.",
+    ),
+) -> None:
+    """Record a decision; its publication milestone is due N working days later.
+
+    Working days exclude weekends and England and Wales bank holidays: a decision on
+    Thursday 22 Dec 2022 with 3 days is due published by Thursday 29 Dec 2022.
+
+    Example: tracker decision add LANCS-DRIVE --id 20/2024 --date 2/9/2024 --url https://example.org/decisions/20-2024
+    """
+    from tracker.errors import InvalidValue
+    from tracker.service.contracts import add_decision
+    from tracker.service.inputs import parse_decision
+
+    raw = {
+        "id": decision_id,
+        "date": date,
+        "url": url,
+        "title": title,
+        "publish_within_working_days": publish_within,
+    }
+    try:
+        decision = parse_decision({k: v for k, v in raw.items() if v is not None}, "")
+    except InvalidValue as exc:
+        raise InvalidValue(
+            "--" + exc.field.lstrip(".").replace("_", "-"), exc.value, exc.reason
+        ) from None
+    typer.echo(run_with_app(ctx, lambda app: add_decision(app, ref, decision)))
