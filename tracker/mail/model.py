@@ -100,6 +100,7 @@ class DigestItem:
     snoozed_until: date | None = None
     snooze_note: str | None = None
     staffing_at_risk: bool = False
+    decision_links: tuple[DecisionLink, ...] = ()
 
     @property
     def overdue(self) -> bool:

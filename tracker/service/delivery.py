@@ -28,6 +28,15 @@ from tracker.store.outbox import FAILED, PLANNED, SENT, Claimable, DueReminder, 
 KIND_LABELS = {kind: kind.value.replace("_", " ").capitalize() for kind in MilestoneKind}
 
 
+def decision_links(row: ContractRow) -> tuple[DecisionLink, ...]:
+    """Links to the contract's published decision records (those with a URL)."""
+    return tuple(
+        DecisionLink(f"Decision {d.ref}" + (f": {d.title}" if d.title else ""), d.url)
+        for d in row.decisions
+        if d.url
+    )
+
+
 async def nags_due(session: AsyncSession, app: App) -> list[ReminderRow]:
     """Nag rows for overdue open decisions (not snoozed), one per recipient: the latest
     nag only, so nags missed while the tracker was down collapse into one."""
@@ -164,11 +173,7 @@ async def build_emails(app: App, claimed: Sequence[DueReminder]) -> list[Reminde
                     "" if kind in FACT_KINDS
                     else f'tracker milestone snooze {ref} {kind.value} --until {snooze_until} --note "why"'
                 ),
-                decision_links=tuple(
-                    DecisionLink(f"Decision {d.ref}" + (f": {d.title}" if d.title else ""), d.url)
-                    for d in row.decisions
-                    if d.url
-                ),
+                decision_links=decision_links(row),
                 escalate_from=rule.escalate_from,
             )
         )  # fmt: skip

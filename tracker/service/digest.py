@@ -19,6 +19,7 @@ from tracker.domain.digest import FREQUENCIES, WEEKDAYS, parse_time
 from tracker.domain.types import MilestoneStatus
 from tracker.errors import ConfigError
 from tracker.mail.model import (
+    DecisionLink,
     DigestChange,
     DigestContract,
     DigestEmail,
@@ -27,7 +28,7 @@ from tracker.mail.model import (
     GapRow,
 )
 from tracker.service.app import App
-from tracker.service.delivery import KIND_LABELS
+from tracker.service.delivery import KIND_LABELS, decision_links
 from tracker.service.views import ContractSummary, MilestoneView, summarise
 from tracker.store.models import (
     ContractRow,
@@ -110,7 +111,9 @@ def _role(row: ContractRow, person: str) -> str:
     return "watcher"
 
 
-def _item(view: MilestoneView, summary: ContractSummary, title: str) -> DigestItem:
+def _item(
+    view: MilestoneView, summary: ContractSummary, title: str, links: tuple[DecisionLink, ...]
+) -> DigestItem:
     ref = shlex.quote(summary.ref)
     return DigestItem(
         ref=summary.ref,
@@ -126,6 +129,7 @@ def _item(view: MilestoneView, summary: ContractSummary, title: str) -> DigestIt
         snoozed_until=view.snoozed_until,
         snooze_note=view.snooze_note,
         staffing_at_risk=summary.staffing.at_risk,
+        decision_links=links,
     )
 
 
@@ -252,13 +256,14 @@ def compose(
     for cid in mine:
         row, summary = batch.contracts[cid], batch.summaries[cid]
         role = _role(row, person)
+        links = decision_links(row)
         for view in summary.milestones:
             if not view.is_decision or view.status != MilestoneStatus.OPEN:
                 continue
             if view.days_left < 0:
-                overdue.append(_item(view, summary, row.title))
+                overdue.append(_item(view, summary, row.title, links))
             elif view.days_left <= UPCOMING_DAYS:
-                upcoming.append(_item(view, summary, row.title))
+                upcoming.append(_item(view, summary, row.title, links))
         if _needs_funding(summary):
             funding.append(_contract(summary, role))
         if summary.staffing.at_risk:
