@@ -16,7 +16,7 @@ from tracker.errors import InvalidValue
     ("value", "expected"),
     [
         ("commissioner@council.gov.uk", "commissioner@council.gov.uk"),
-        ("Ann.Smith@Council.GOV.UK", "Ann.Smith@council.gov.uk"),
+        ("Ann.Smith@Council.GOV.UK", "ann.smith@council.gov.uk"),
         ("  cfo@pcc.police.uk ", "cfo@pcc.police.uk"),
         ("first+tag@example.org", "first+tag@example.org"),
     ],

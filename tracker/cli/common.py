@@ -47,4 +47,13 @@ def run_with_app(
         async with opened(app, check_schema=check_schema):
             return await use_case(app)
 
-    return asyncio.run(_run())
+    from sqlalchemy.exc import DBAPIError
+
+    from tracker.service.app import database_error
+
+    try:
+        return asyncio.run(_run())
+    except DBAPIError as exc:
+        # A read-only file, a lock held past the busy timeout, a server gone mid-command:
+        # the transaction was rolled back, so nothing was written; say so in one line.
+        raise database_error(app.database_url, exc) from None

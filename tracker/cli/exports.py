@@ -36,17 +36,25 @@ def register(app: typer.Typer) -> None:
     app.add_typer(export_group, name="export")
 
 
+def check_out(path: Path) -> None:
+    """Refuse an ``--out`` that cannot be written, before any work is done."""
+    from tracker.errors import InvalidValue
+
+    if path.is_dir():
+        raise InvalidValue("--out", str(path), "is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise InvalidValue("--out", str(path), "is in a folder that does not exist")
+
+
 def write_file(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically; a bad path is one ``--out`` error line."""
     from tracker.errors import InvalidValue
 
-    folder = path.parent
-    if path.is_dir():
-        raise InvalidValue("--out", str(path), "is a folder; give a file name")
-    if not folder.is_dir():
-        raise InvalidValue("--out", str(path), "is in a folder that does not exist")
+    check_out(path)
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
     except OSError as exc:
         raise InvalidValue("--out", str(path), f"cannot be written ({exc.strerror})") from None
     try:
@@ -85,6 +93,7 @@ def calendar(
     from tracker.service.calendar_feed import calendar_feed
 
     address = parse_email(owner, "--owner") if owner is not None else None
+    check_out(out)
     feed = run_with_app(ctx, lambda app: calendar_feed(app, owner=address, ref=ref))
     write_file(out, feed.ics)
     cancelled = f", {feed.cancelled} cancelled" if feed.cancelled else ""
@@ -130,6 +139,8 @@ def export_register(
     if out is None and not json:
         raise InvalidValue("--out", "", "is required (or use --json to print the rows)")
     chosen = _format(out, file_format)
+    if out is not None:
+        check_out(out)
 
     async def gather(app: App) -> tuple[list[RegisterRow], datetime]:
         return await register_rows(app), app.now

@@ -18,7 +18,12 @@ _INVALID = "is not a valid email address"
 
 
 def parse_email(value: object, field: str) -> str:
-    """One plain address (``name@example.org``), normalised (the domain lower-cased)."""
+    """One plain address (``name@example.org``), normalised to lower case.
+
+    The whole address is lower-cased, not just the domain: mail systems treat the local
+    part case-insensitively in practice, and one person must be one recipient (one
+    digest, one opt-out), however their address was typed on each contract.
+    """
     if not isinstance(value, str):
         raise InvalidValue(field, value, f"{_INVALID} (it must be text)")
     _refuse_unsafe(value, field)
@@ -28,7 +33,7 @@ def parse_email(value: object, field: str) -> str:
     if any(char.isspace() for char in address):
         raise InvalidValue(field, value, f"{_INVALID} (it contains a space)")
     try:
-        return validate_email(address, check_deliverability=False).normalized
+        return validate_email(address, check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         raise InvalidValue(field, value, f"{_INVALID} ({_short(error)})") from None
     except (ValueError, UnicodeError):  # idna can fail on odd domains outside the library's net

@@ -69,6 +69,19 @@ class App:
             self._sessions = None
 
 
+def database_error(url: str, exc: BaseException) -> DatabaseUnavailable:
+    """One line for a database failure, with the URL's password hidden."""
+    text = _first_line(exc)
+    lowered = text.lower()
+    if "readonly" in lowered or "read-only" in lowered:
+        hint = "the database is read-only; nothing was written"
+    elif "locked" in lowered:
+        hint = "the database is busy (locked by another process); nothing was written, try again"
+    else:
+        hint = f"{text}; nothing was written"
+    return DatabaseUnavailable(f"database {redact(url)}: {hint}")
+
+
 def _first_line(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     text = str(original).strip().splitlines()

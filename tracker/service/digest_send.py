@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.digest import current_period, digest_message_id
+from tracker.errors import InvalidValue
 from tracker.mail.digest_build import build_digest, render_digest
 from tracker.mail.model import DigestEmail
 from tracker.mail.transport import Transport
@@ -78,10 +79,22 @@ def period_label(period: str, scheduled_at: datetime) -> tuple[str, str]:
     return f"{day.day} {day:%b %Y}", "daily"
 
 
+async def chosen_people(session: AsyncSession, only: Sequence[str] | None) -> list[str]:
+    """Everyone who gets a digest, or ``only`` these, each of whom must be one of them."""
+    everyone = await all_recipients(session)
+    if not only:
+        return everyone
+    known = set(everyone)
+    for person in only:
+        if person not in known:
+            raise InvalidValue("--to", person, "owns, sponsors or watches no contract")
+    return list(only)
+
+
 async def plan_digests(app: App, only: Sequence[str] | None = None) -> int:
     """Create the current period's digest row for each person due one; returns how many."""
     async with app.session() as session:
-        people = list(only) if only else await all_recipients(session)
+        people = await chosen_people(session, only)
         plans = await schedules(session, app, people)
         wanted: dict[tuple[str, str], DigestRow] = {}
         domain = mail_domain(app.settings.mail_from)
@@ -258,7 +271,7 @@ async def preview_digests(
 ) -> list[tuple[str, DigestEmail]]:
     """Everyone's digest as it would be now (or ``only`` these people); nothing is written."""
     async with app.session() as session:
-        people = list(only) if only else await all_recipients(session)
+        people = await chosen_people(session, only)
         plans = await schedules(session, app, people)
     domain = mail_domain(app.settings.mail_from)
     result = []
