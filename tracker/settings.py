@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "tls"] = "starttls"
     smtp_timeout: float = 30.0
+    #: Verify the SMTP server's TLS certificate (the default). Turning it off accepts any
+    #: certificate, self-signed included: only for a relay on a network you control.
+    smtp_tls_verify: bool = True
+    #: A CA bundle (PEM) to trust for the SMTP server, e.g. an organisation's private CA.
+    smtp_ca_file: Path | None = None
     mail_from: str = "contract-tracker@localhost"
     outbox_dir: Path | None = None
     #: Reminders claimed (and sent over one SMTP connection) per batch.

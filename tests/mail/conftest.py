@@ -74,6 +74,13 @@ class SmtpServer:
     connections: int = 0
     behaviour: Behaviour | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    protocols: list[SMTPProtocol] = field(default_factory=list)
+
+    def close_connections(self) -> None:
+        """Hang up on every client, as a server does with idle connections."""
+        for protocol in self.protocols:
+            if protocol.transport is not None:
+                protocol.transport.close()
 
     def ask(self, command: Literal["MAIL", "RCPT", "DATA"], address: str | None) -> str | None:
         self.counts[command] = self.counts.get(command, 0) + 1
@@ -134,7 +141,9 @@ class _Handler:
 def _answer(server: SMTPProtocol, reply: str) -> str:
     if reply == DROP:
         # abort() discards the reply aiosmtpd is about to write: the client sees EOF.
-        server.transport.abort()
+        transport = server.transport
+        assert isinstance(transport, asyncio.Transport)
+        transport.abort()
         return "250 OK (never sent)"
     return reply
 
@@ -151,16 +160,17 @@ async def start_smtp_server() -> AsyncIterator[StartSmtpServer]:
     """Start aiosmtpd servers on free ports; ``tls=`` serves implicit TLS, kwargs go to SMTP."""
     loop = asyncio.get_running_loop()
     servers: list[asyncio.Server] = []
-    protocols: list[SMTPProtocol] = []
+    states: list[SmtpServer] = []
 
     async def start(*, tls: ssl.SSLContext | None = None, **smtp_kwargs: Any) -> SmtpServer:
         state = SmtpServer(host="127.0.0.1", port=0)
+        states.append(state)
         handler = _Handler(state)
 
         def factory() -> SMTPProtocol:
             state.connections += 1
             protocol = SMTPProtocol(handler, hostname="smtp.test", loop=loop, **smtp_kwargs)
-            protocols.append(protocol)
+            state.protocols.append(protocol)
             return protocol
 
         server = await loop.create_server(factory, host="127.0.0.1", port=0, ssl=tls)
@@ -169,9 +179,8 @@ async def start_smtp_server() -> AsyncIterator[StartSmtpServer]:
         return state
 
     yield start
-    for protocol in protocols:
-        if protocol.transport is not None:
-            protocol.transport.close()
+    for state in states:
+        state.close_connections()
     for server in servers:
         server.close()
         await server.wait_closed()
@@ -188,14 +197,20 @@ async def start_raw_server() -> AsyncIterator[StartRawServer]:
     """Start bare TCP servers; each connection runs ``script(reader, writer)``."""
     servers: list[asyncio.Server] = []
     writers: list[asyncio.StreamWriter] = []
+    tasks: list[asyncio.Task[Any]] = []
 
     async def start(
         script: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
     ) -> tuple[str, int]:
         async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             writers.append(writer)
+            task = asyncio.current_task()
+            assert task is not None
+            tasks.append(task)
             try:
                 await script(reader, writer)
+            except (asyncio.CancelledError, ConnectionError):
+                pass  # a cancelled connection task makes asyncio 3.11 log an error
             finally:
                 writer.close()
 
@@ -204,10 +219,16 @@ async def start_raw_server() -> AsyncIterator[StartRawServer]:
         return "127.0.0.1", server.sockets[0].getsockname()[1]
 
     yield start
-    for writer in writers:
-        writer.close()
     for server in servers:
         server.close()
+    for writer in writers:
+        writer.close()
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=2)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for server in servers:
         await server.wait_closed()
 
 
@@ -285,3 +306,76 @@ def smtp_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeSettings]:
         return Settings(**values)
 
     yield make
+
+
+# ------------------------------------------- a threaded SMTP server for CLI-driven sweeps
+#
+# ``smtp`` runs in its own thread (tests/mail/smtp_threaded.py), so the real ``tracker``
+# CLI can talk to it both in-process (``tracker_cli``: ``main()`` runs ``asyncio.run``)
+# and as subprocesses (``env.subprocess_env()``).
+
+
+@pytest.fixture
+def smtp() -> Iterator[Any]:
+    """A :class:`smtp_threaded.ThreadedSmtpServer` on 127.0.0.1 (free port), stopped after."""
+    from smtp_threaded import ThreadedSmtpServer
+
+    server = ThreadedSmtpServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def env(smtp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A :class:`smtp_threaded.TrackerEnv`: TRACKER_SMTP_HOST/PORT point at ``smtp``
+    (security none), a fresh SQLite file, HOME/XDG and the working directory under
+    ``tmp_path``, and no other TRACKER_* variable of the outer environment."""
+    from smtp_threaded import TrackerEnv
+
+    for name in list(os.environ):
+        if name.startswith("TRACKER_"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(tmp_path)
+    tracker_env = TrackerEnv(
+        tmp=tmp_path, db_path=tmp_path / "tracker.db", smtp=smtp, monkeypatch=monkeypatch
+    )
+    tracker_env.set("TRACKER_SMTP_HOST", smtp.host)
+    tracker_env.set("TRACKER_SMTP_PORT", str(smtp.port))
+    tracker_env.set("TRACKER_SMTP_SECURITY", "none")
+    tracker_env.set("TRACKER_SMTP_TIMEOUT", "5")
+    tracker_env.set("TRACKER_MAIL_FROM", "tracker@opcc.example.org")
+    tracker_env.set("TRACKER_OUTBOX_DIR", str(tmp_path / "outbox-must-stay-empty"))
+    return tracker_env
+
+
+@pytest.fixture
+def tracker_cli(env: Any, capsys: pytest.CaptureFixture[str]) -> Callable[..., Any]:
+    """``tracker_cli("send", now="2025-09-04 09:00")`` runs ``tracker --db <env db> --now ...
+    send`` in-process and returns a :class:`smtp_threaded.CliResult` (code -1 and the
+    traceback in ``err`` if it raised)."""
+    import traceback
+
+    from smtp_threaded import CliResult
+
+    from tracker.cli.main import main
+
+    def run(*args: str, now: str | None = None) -> Any:
+        argv = ["--db", env.db_url, *(["--now", now] if now else []), *args]
+        capsys.readouterr()
+        try:
+            code = main(argv)
+        except (Exception, SystemExit):
+            captured = capsys.readouterr()
+            return CliResult(-1, captured.out, captured.err + traceback.format_exc())
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

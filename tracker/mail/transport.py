@@ -151,6 +151,8 @@ class SmtpTransport:
         self._username = settings.smtp_username or None
         self._password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
         self._sender = settings.mail_from
+        self._verify = settings.smtp_tls_verify
+        self._ca_file = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
         self._smtp: aiosmtplib.SMTP | None = None
         self._entered = False
         # Set: the server is unreachable for the rest of the batch; the reply every
@@ -295,6 +297,8 @@ class SmtpTransport:
             use_tls=self._security == "tls",
             start_tls=False,
             timeout=self._timeout,
+            validate_certs=self._verify,
+            cert_bundle=self._ca_file,
         )
         self._smtp = smtp
         try:
