@@ -41,6 +41,16 @@ def send_time(day: date) -> datetime:
     return local.astimezone(UTC)
 
 
+def released_through(now: datetime) -> date:
+    """The last day whose 09:00 London has come: a snooze "until" that day is over.
+
+    A snooze until Wednesday holds reminders until Wednesday 09:00, not midnight: held
+    reminders are released at the same hour every reminder is sent.
+    """
+    local = now.astimezone(LONDON)
+    return local.date() if local.time() >= SEND_TIME else local.date() - timedelta(days=1)
+
+
 def recipients_for(
     lead: int, policy: ReminderPolicy, owner: str | None, sponsor: str | None
 ) -> list[tuple[str, str]]:

@@ -15,7 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.domain.reminders import latest_nag, message_id, recipients_for, retry_delay
+from tracker.domain.reminders import (
+    latest_nag,
+    message_id,
+    recipients_for,
+    released_through,
+    retry_delay,
+)
 from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
 from tracker.mail.model import DecisionLink, DeliveryOutcome, GapRow, Outcome, ReminderEmail
 from tracker.mail.transport import MailConfigError, Transport
@@ -65,9 +71,10 @@ async def nags_due(session: AsyncSession, app: App) -> list[ReminderRow]:
         ).scalars():
             overrides.setdefault(p.contract_id, []).append(p)
     domain = mail_domain(app.settings.mail_from)
+    released = released_through(app.now)
     nags: list[ReminderRow] = []
     for milestone, owner, sponsor in rows:
-        if milestone.snoozed_until is not None and milestone.snoozed_until > today:
+        if milestone.snoozed_until is not None and milestone.snoozed_until > released:
             continue
         rule = contract_policy(
             app.policy, overrides.get(milestone.contract_id, []), MilestoneKind(milestone.kind)

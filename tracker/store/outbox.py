@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.domain.reminders import collapse
+from tracker.domain.reminders import collapse, released_through
 from tracker.domain.types import MilestoneStatus
 from tracker.store.models import DeliveryAttemptRow, DigestRow, MilestoneRow, ReminderRow
 
@@ -52,11 +52,17 @@ def _due_condition(now: datetime, today: date) -> Any:
     )
 
 
-def _deliverable_milestone(today: date) -> Any:
-    """Open and not snoozed: done, cancelled and snoozed milestones send nothing."""
+def _deliverable_milestone(now: datetime) -> Any:
+    """Open and not snoozed: done, cancelled and snoozed milestones send nothing.
+
+    A snooze until a day ends at 09:00 London that day (see ``released_through``).
+    """
     return and_(
         MilestoneRow.status == MilestoneStatus.OPEN.value,
-        or_(MilestoneRow.snoozed_until.is_(None), MilestoneRow.snoozed_until <= today),
+        or_(
+            MilestoneRow.snoozed_until.is_(None),
+            MilestoneRow.snoozed_until <= released_through(now),
+        ),
     )
 
 
@@ -88,7 +94,7 @@ async def due_reminders(
     statement = (
         select(ReminderRow)
         .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
-        .where(_due_condition(now, today), _deliverable_milestone(today))
+        .where(_due_condition(now, today), _deliverable_milestone(now))
         .order_by(ReminderRow.due_at, ReminderRow.id)
         .limit(limit)
     )
