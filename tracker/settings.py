@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(default=300, ge=5)
     #: A temporary failure is retried with backoff until the reminder is this old (hours).
     retry_max_hours: float = Field(default=72.0, gt=0)
+    #: SQLite only: how long a writer waits for another's lock before giving up (ms).
+    sqlite_busy_timeout_ms: int | None = Field(default=None, ge=0)
     #: How often `tracker run` sweeps (seconds).
     sweep_interval_seconds: int = Field(default=60, ge=1)
     #: Overrides of config/policy.toml, as a nested table ``[policy]`` in the TOML file.

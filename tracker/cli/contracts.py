@@ -127,16 +127,18 @@ def _quote(ref: str) -> str:
 def import_file(
     ctx: typer.Context,
     file: Path = typer.Argument(
-        ..., help="YAML file with a top-level 'contracts:' list.", dir_okay=False
+        ..., help="YAML file with a 'contracts:' list, or a .csv register.", dir_okay=False
     ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Check and show what would be added; write nothing."
     ),
 ) -> None:
-    """Import contracts from a YAML file, all or nothing.
+    """Import contracts from a YAML file (full detail) or a CSV contract register, all or nothing.
 
     Every contract is checked before anything is written; one bad value in any
-    contract stops the whole import with the file, line and field named.
+    contract stops the whole import with the file, line and field named. A CSV is a
+    register as exported by `tracker export register` or saved by a spreadsheet
+    (headers such as Reference, Title, Supplier, Start Date, End Date, Value).
 
     Example: tracker import contracts.yaml --dry-run
     """

@@ -40,7 +40,9 @@ class App:
     @property
     def engine(self) -> AsyncEngine:
         if self._engine is None:
-            self._engine = create_engine(self.database_url)
+            self._engine = create_engine(
+                self.database_url, busy_timeout_ms=self.settings.sqlite_busy_timeout_ms
+            )
         return self._engine
 
     def session(self) -> AsyncSession:

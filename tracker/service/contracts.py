@@ -226,8 +226,12 @@ async def extend(app: App, ref: str, *, decline: bool = False) -> str:
         option.decided_at = app.now
         if notice is not None and notice.status == MilestoneStatus.OPEN.value:
             notice.status = MilestoneStatus.DONE.value
-            notice.closed_at = app.now
+            notice.closed_at = notice.updated_at = app.now
             notice.closed_note = "extension declined" if decline else "extension activated"
+            done = (
+                f"{ref}: extension_notice due {format_uk(notice.due)} done ({notice.closed_note})"
+            )
+            session.add(record_event(row, "milestone_done", done, app.now))
         await _change(
             app,
             ref,

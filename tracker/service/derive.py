@@ -144,6 +144,7 @@ def sync_milestones(row: ContractRow, rules: DerivationRules, now: datetime) -> 
         if existing.due != target.due:
             events.append(record_event(row, "milestone_moved", _moved(existing, target.due), now))
             existing.due = target.due
+            existing.updated_at = now
             reopened = reopened or existing.status != MilestoneStatus.OPEN.value
         if reopened:
             existing.status = MilestoneStatus.OPEN.value

@@ -21,14 +21,19 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 warnings.filterwarnings("ignore", message=r"Dialect sqlite\+aiosqlite does \*not\* support Decimal")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets readers work beside a writer; foreign keys make cascades real."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    """WAL lets readers work beside a writer; foreign keys make cascades real; the busy
+    timeout makes a second writer wait its turn instead of failing at once."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -41,8 +46,12 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for a SQLite or PostgreSQL URL, configured for this product."""
+def create_engine(url: str, *, busy_timeout_ms: int | None = None) -> AsyncEngine:
+    """An async engine for a SQLite or PostgreSQL URL, configured for this product.
+
+    ``busy_timeout_ms`` (SQLite only) defaults to :data:`SQLITE_BUSY_TIMEOUT_MS`.
+    """
+    timeout_ms = SQLITE_BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -51,11 +60,9 @@ def create_engine(url: str) -> AsyncEngine:
     if backend == "sqlite":
         if parsed.drivername != "sqlite+aiosqlite":
             parsed = parsed.set(drivername="sqlite+aiosqlite")
-        engine = create_async_engine(
-            parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        )
+        engine = create_async_engine(parsed, connect_args={"timeout": timeout_ms / 1000})
         sync_engine = engine.sync_engine
-        event.listen(sync_engine, "connect", _sqlite_pragmas)
+        event.listen(sync_engine, "connect", _sqlite_pragmas(timeout_ms))
 
         @event.listens_for(sync_engine, "connect")
         def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
