@@ -90,8 +90,11 @@ class Runner:
         scheduler.start()
         log.info("tracker run started as %s; sweeping every %ss", self.instance, interval_seconds)
         await self.stopping.wait()
-        scheduler.shutdown(wait=False)
-        async with self.busy:  # let a sweep in flight finish its message and give back the rest
+        # Let a sweep in flight finish its message and give back the rest BEFORE the
+        # scheduler shuts down: APScheduler cancels running jobs on shutdown, and a
+        # cancellation between the server's acceptance and our record would resend it.
+        async with self.busy:
+            scheduler.shutdown(wait=False)
             await self._record(self.make_app(datetime.now(UTC)), None, stopped=True)
         log.info("tracker run stopped")
 

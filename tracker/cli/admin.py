@@ -19,6 +19,7 @@ def init(ctx: typer.Context) -> None:
     Example: tracker --db postgresql+asyncpg://tracker@db.internal/tracker init
     """
     from tracker.service.app import App
+    from tracker.service.contracts import refresh_all
     from tracker.store.engine import redact
     from tracker.store.schema import upgrade
 
@@ -29,7 +30,12 @@ def init(ctx: typer.Context) -> None:
             return f"Created the database schema at revision {after} in {where}."
         if before == after:
             return f"Database {where} is up to date (revision {after})."
-        return f"Upgraded database {where} from revision {before} to {after}."
+        # Contracts stored by the older version get today's milestones and reminders.
+        count = await refresh_all(app)
+        return (
+            f"Upgraded database {where} from revision {before} to {after}; "
+            f"re-planned {count} contracts."
+        )
 
     typer.echo(run_with_app(ctx, _init, check_schema=False))
 

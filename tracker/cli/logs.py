@@ -22,14 +22,16 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(kind: str) -> None:
+    """One handler on the root logger, so every line (APScheduler's too) has one format."""
     handler = logging.StreamHandler(sys.stderr)
     if kind == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("tracker")
+    root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    root.propagate = False
-    # APScheduler's own chatter ("Running job ...") is noise at INFO every minute.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("tracker").setLevel(logging.INFO)
+    # APScheduler's own chatter ("Running job ...", "skipped: maximum number of running
+    # instances") is noise: a tick that finds the previous sweep still busy simply waits.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)

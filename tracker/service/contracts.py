@@ -334,3 +334,27 @@ async def add_decision(app: App, ref: str, decision: DecisionInput) -> str:
         )
         await _change(app, ref, "decision_added", detail, session, row)
     return detail
+
+
+async def refresh_all(app: App, *, batch: int = 200) -> int:
+    """Re-derive milestones and re-plan reminders of every contract, in batches.
+
+    Run after a schema upgrade: contracts stored by an older version (before reminders
+    existed, or under older rules) get their milestones and reminders brought up to
+    date, so no open decision is left without its warnings. Idempotent.
+    """
+    async with app.session() as session:
+        ids = list(
+            (await session.execute(select(ContractRow.id).order_by(ContractRow.id))).scalars()
+        )
+    for start in range(0, len(ids), batch):
+        async with app.session() as session:
+            rows = (
+                await session.execute(
+                    select(ContractRow).where(ContractRow.id.in_(ids[start : start + batch]))
+                )
+            ).scalars()
+            for row in rows:
+                await refresh(session, row, app)
+            await session.commit()
+    return len(ids)

@@ -16,8 +16,6 @@ from tracker.service.app import App
 from tracker.store.models import ContractRow, DeliveryAttemptRow, MilestoneRow, ReminderRow
 from tracker.store.outbox import FAILED, PLANNED
 
-LIST_LIMIT = 1000
-
 
 class Listing(StrEnum):
     PLANNED = "planned"
@@ -85,7 +83,7 @@ async def list_reminders(app: App, listing: Listing) -> list[ReminderView]:
             ReminderRow.status == PLANNED, ReminderRow.due_at > app.now
         ).order_by(ReminderRow.due_at)
     async with app.session() as session:
-        rows = (await session.execute(statement.limit(LIST_LIMIT))).all()
+        rows = (await session.execute(statement)).all()
     return [_reminder_view(row, ref, kind) for row, ref, kind in rows]
 
 
@@ -107,7 +105,6 @@ async def attempt_history(
         .join(ContractRow, ContractRow.id == ReminderRow.contract_id)
         .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
         .order_by(DeliveryAttemptRow.at.desc(), DeliveryAttemptRow.id.desc())
-        .limit(LIST_LIMIT)
     )
     if contract_id is not None:
         statement = statement.where(ReminderRow.contract_id == contract_id)

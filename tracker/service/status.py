@@ -13,7 +13,8 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, inspect, select
+from sqlalchemy.engine import Connection
 
 from tracker import __version__
 from tracker.service.app import App
@@ -103,15 +104,22 @@ async def _counts(app: App, model: type[ReminderRow] | type[DigestRow]) -> WorkC
 
 
 async def status(app: App, *, stale_after: timedelta | None = None) -> Status:
-    """The whole picture; an instance unseen for three sweep intervals is ``stale``."""
+    """The whole picture; an instance unseen for three sweep intervals is ``stale``.
+
+    On a database whose schema is behind, only what that schema holds is read (the
+    rest shows as none), so monitoring still gets JSON saying the schema is out of date.
+    """
     stale = stale_after or timedelta(seconds=3 * app.settings.sweep_interval_seconds)
     revision = await current_revision(app.engine)
-    async with app.session() as session:
-        rows = (
-            (await session.execute(select(InstanceRow).order_by(InstanceRow.started_at.desc())))
-            .scalars()
-            .all()
-        )
+    head = head_revision()
+    tables = await _tables(app)
+    rows: list[InstanceRow] = []
+    if "instances" in tables:
+        async with app.session() as session:
+            found = await session.execute(
+                select(InstanceRow).order_by(InstanceRow.started_at.desc())
+            )
+            rows = list(found.scalars().all())
     instances = tuple(
         InstanceView(
             name=r.name, host=r.host, pid=r.pid, version=r.version, started_at=r.started_at,
@@ -124,9 +132,20 @@ async def status(app: App, *, stale_after: timedelta | None = None) -> Status:
     return Status(
         database=redact(app.database_url),
         schema_revision=revision,
-        schema_head=head_revision(),
-        schema_current=revision == head_revision(),
+        schema_head=head,
+        schema_current=revision == head,
         instances=instances,
-        reminders=await _counts(app, ReminderRow),
-        digests=await _counts(app, DigestRow),
+        reminders=await _counts(app, ReminderRow) if "reminders" in tables else NO_WORK,
+        digests=await _counts(app, DigestRow) if "digests" in tables else NO_WORK,
     )
+
+
+NO_WORK = WorkCounts(0, 0, 0, 0, 0, 0)
+
+
+async def _tables(app: App) -> set[str]:
+    def names(connection: Connection) -> set[str]:
+        return set(inspect(connection).get_table_names())
+
+    async with app.engine.connect() as conn:
+        return await conn.run_sync(names)
