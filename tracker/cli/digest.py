@@ -39,7 +39,7 @@ def digest(
     from tracker.cli.output import console
     from tracker.domain.emails import parse_email
 
-    only = [parse_email(to, "--to")] if to else None
+    only = [parse_email(to, "--to")] if to is not None else None
     out = console()
     if preview is not None:
         written = run_with_app(ctx, lambda app: _write_previews(app, preview, only))

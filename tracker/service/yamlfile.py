@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode
+from yaml.nodes import MappingNode, ScalarNode
 
 from tracker.errors import ImportFileError
 
@@ -42,12 +42,27 @@ class _Loader(yaml.SafeLoader):
             raise ImportFileError(
                 f"line {node.start_mark.line + 1}: field {sorted(duplicates)[0]!r} is given twice"
             )
-        mapping = LineMap(
-            {str(k): v for k, v in super().construct_mapping(node, deep=True).items()}
-        )
+        self.flatten_mapping(node)
+        mapping = LineMap()
+        for key_node, value_node in node.value:
+            key = str(self.construct_object(key_node, deep=True))
+            try:
+                mapping[key] = self.construct_object(value_node, deep=True)
+            except (ValueError, TypeError, OverflowError) as exc:
+                # An explicit tag PyYAML cannot build (`!!float abc`): name field and line.
+                shown = repr(value_node.value) if isinstance(value_node.value, str) else "value"
+                raise ImportFileError(
+                    f"line {value_node.start_mark.line + 1}: {key}: {shown} cannot be read "
+                    f"({_first(exc)})"
+                ) from None
         mapping.line = node.start_mark.line + 1
         mapping.key_lines = {key.value: key.start_mark.line + 1 for key, _ in node.value}
         return mapping
+
+
+def _first(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def read_yaml(path: Path) -> Any:
@@ -71,6 +86,11 @@ def read_yaml(path: Path) -> Any:
         return yaml.load(text, Loader=_Loader)
     except ImportFileError as exc:
         raise ImportFileError(f"{path} {exc.message}") from None
+    except RecursionError:
+        raise ImportFileError(f"{path}: nested too deeply to be a contract file") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # An explicit tag PyYAML cannot build, e.g. `!!float abc` or `!!timestamp tomorrow`.
+        raise ImportFileError(f"{path}: a value cannot be read ({_first(exc)})") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -107,3 +127,17 @@ def _construct_map(loader: _Loader, node: MappingNode) -> dict[Any, Any]:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+
+
+def _construct_text(loader: _Loader, node: ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+# Dates stay text: PyYAML would turn `2026-03-31` into a date itself, and an impossible
+# `2026-13-01` (or `!!timestamp tomorrow`) into a bare exception with no field or line;
+# our parser names both. Explicitly tagged timestamps are read as text too.
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
