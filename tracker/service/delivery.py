@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
-from typing import TypeVar
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +45,9 @@ from tracker.store.outbox import FAILED, PLANNED, SENT, Claimable, DueReminder, 
 
 KIND_LABELS = {kind: kind.value.replace("_", " ").capitalize() for kind in MilestoneKind}
 
+#: Kinds that are decisions (open until someone acts), as opposed to dated facts.
+DECISION_KINDS = tuple(kind for kind in MilestoneKind if kind not in FACT_KINDS)
+
 
 def decision_links(row: ContractRow) -> tuple[DecisionLink, ...]:
     """Links to the contract's published decision records (those with a URL)."""
@@ -43,18 +58,74 @@ def decision_links(row: ContractRow) -> tuple[DecisionLink, ...]:
     )
 
 
+def _days_overdue(dialect: str, today: date) -> ColumnElement[int]:
+    """Whole days from the milestone's due date to ``today``, in SQL."""
+    if dialect == "postgresql":
+        return type_coerce(literal(today, Date) - MilestoneRow.due, Integer)  # whole days
+    return cast(func.julianday(today.isoformat()) - func.julianday(MilestoneRow.due), Integer)
+
+
+def _nag_days(app: App) -> ColumnElement[int]:
+    """The nag interval in SQL: the contract's own policy, else the kind's default."""
+    defaults = {kind.value: app.policy.reminder_rule(kind).nag_days for kind in DECISION_KINDS}
+    return func.coalesce(
+        ContractPolicyRow.nag_days, case(defaults, value=MilestoneRow.kind, else_=0)
+    )
+
+
+def _nag_row(recipient: Any, lead: ColumnElement[int]) -> Any:
+    """A nag row for this milestone, due date, lead and recipient exists already."""
+    return (
+        select(ReminderRow.id)
+        .where(
+            ReminderRow.milestone_id == MilestoneRow.id,
+            ReminderRow.milestone_due == MilestoneRow.due,
+            ReminderRow.lead == lead,
+            ReminderRow.recipient == recipient,
+        )
+        .exists()
+    )
+
+
 async def nags_due(session: AsyncSession, app: App) -> list[ReminderRow]:
     """Nag rows for overdue open decisions (not snoozed), one per recipient: the latest
-    nag only, so nags missed while the tracker was down collapse into one."""
+    nag only, so nags missed while the tracker was down collapse into one.
+
+    Decisions whose latest nag is planned already (for each of its recipients) are left
+    out in SQL: an idle sweep must not rebuild, every minute, a nag row for every overdue
+    decision only for the insert to find it there. The rule is ``latest_nag``'s, in SQL.
+    """
     today = app.today
+    released = released_through(app.now)
+    nag_days = _nag_days(app)
+    overdue = _days_overdue(session.get_bind().dialect.name, today)
+    nag_lead = -((overdue // type_coerce(func.nullif(nag_days, 0), Integer)) * nag_days)
     rows = (
         await session.execute(
             select(MilestoneRow, ContractRow.owner, ContractRow.sponsor)
             .join(ContractRow, ContractRow.id == MilestoneRow.contract_id)
+            .outerjoin(
+                ContractPolicyRow,
+                and_(
+                    ContractPolicyRow.contract_id == MilestoneRow.contract_id,
+                    ContractPolicyRow.kind == MilestoneRow.kind,
+                ),
+            )
             .where(
                 MilestoneRow.status == MilestoneStatus.OPEN.value,
+                MilestoneRow.kind.in_([k.value for k in DECISION_KINDS]),
                 MilestoneRow.due < today,
-                MilestoneRow.kind.not_in([k.value for k in FACT_KINDS]),
+                or_(MilestoneRow.snoozed_until.is_(None), MilestoneRow.snoozed_until <= released),
+                nag_days > 0,
+                overdue >= nag_days,
+                or_(
+                    and_(ContractRow.owner.is_not(None), ~_nag_row(ContractRow.owner, nag_lead)),
+                    and_(
+                        ContractRow.sponsor.is_not(None),
+                        or_(ContractRow.owner.is_(None), ContractRow.sponsor != ContractRow.owner),
+                        ~_nag_row(ContractRow.sponsor, nag_lead),
+                    ),
+                ),
             )
         )
     ).all()
@@ -71,7 +142,6 @@ async def nags_due(session: AsyncSession, app: App) -> list[ReminderRow]:
         ).scalars():
             overrides.setdefault(p.contract_id, []).append(p)
     domain = mail_domain(app.settings.mail_from)
-    released = released_through(app.now)
     nags: list[ReminderRow] = []
     for milestone, owner, sponsor in rows:
         if milestone.snoozed_until is not None and milestone.snoozed_until > released:

@@ -23,7 +23,9 @@ warnings.filterwarnings("ignore", message=r"Dialect sqlite\+aiosqlite does \*not
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     """WAL lets readers work beside a writer; foreign keys make cascades real; the busy
-    timeout makes a second writer wait its turn instead of failing at once."""
+    timeout makes a second writer wait its turn instead of failing at once. A 64 MiB page
+    cache (the default is 2 MiB) keeps what the minute-by-minute sweep reads of a large
+    plan (the index ranges it scans, the rows it checks) in memory between sweeps."""
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -31,6 +33,7 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA cache_size = -65536")
         cursor.close()
 
     return on_connect

@@ -167,6 +167,10 @@ class MilestoneRow(Base):
         # The timeline, digest and reminder planning read open milestones by due date.
         Index("ix_milestones_status_due", "status", "due"),
         Index("ix_milestones_due", "due"),
+        # The sweep's nag query reads open decisions (not dated facts) that are overdue:
+        # with the kind in the index, the open past contract starts and ends (which stay
+        # open forever, one per contract) are not read every minute.
+        Index("ix_milestones_status_kind_due", "status", "kind", "due"),
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.reminders import collapse, released_through
@@ -91,10 +91,18 @@ async def due_reminders(
 ) -> list[DueReminder]:
     """Due rows (oldest first) for deliverable milestones; locked and skipped-if-locked
     on PostgreSQL when ``lock``. The query is a range scan on (status, due_at)."""
+    # The milestone test is a correlated EXISTS, not a join: joined, SQLite's planner
+    # (no histograms) starts from every open milestone and probes its reminders, work
+    # proportional to the whole plan even when nothing is due. This way both backends
+    # range-scan (status, due_at) on reminders and look up only the rows found.
+    deliverable = (
+        select(MilestoneRow.id)
+        .where(MilestoneRow.id == ReminderRow.milestone_id, _deliverable_milestone(now))
+        .exists()
+    )
     statement = (
         select(ReminderRow)
-        .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
-        .where(_due_condition(now, today), _deliverable_milestone(now))
+        .where(_due_condition(now, today), deliverable)
         .order_by(ReminderRow.due_at, ReminderRow.id)
         .limit(limit)
     )
@@ -206,8 +214,11 @@ async def record_attempt(
     the row): the attempt is still kept in the history, the row is left to its new owner.
     """
     link = {"reminder_id": row_id} if model is ReminderRow else {"digest_id": row_id}
-    session.add(
-        DeliveryAttemptRow(at=now, outcome=outcome, reply=reply[:2000], instance=instance, **link)
+    # A plain INSERT, not session.add(): one row per message sent, no unit of work to flush.
+    await session.execute(
+        insert(DeliveryAttemptRow).values(
+            at=now, outcome=outcome, reply=reply[:2000], instance=instance, **link
+        )
     )
     values: dict[str, Any] = {"status": new_status, "last_reply": reply[:2000], "updated_at": now}
     if new_status == SENT:
