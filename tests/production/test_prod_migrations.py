@@ -194,7 +194,7 @@ def test_an_outdated_database_is_refused_then_upgraded_by_init_with_its_data_int
 
     code, out, err = cli("init")
     assert (code, err) == (0, ""), (out, err)
-    assert f"from revision 0001 to {head}." in out, out
+    assert f"from revision 0001 to {head}; re-planned 1 contract." in out, out
     assert revision(db_url) == head
     code, out, err = cli("init")
     assert (code, err) == (0, ""), (out, err)
@@ -203,9 +203,15 @@ def test_an_outdated_database_is_refused_then_upgraded_by_init_with_its_data_int
     # The rows survived, to the penny.
     (contract,) = sql(db_url, "SELECT ref, value, owner, sponsor, notes FROM contracts")
     assert tuple(contract) == (REF, Decimal("250000.50"), OWNER, SPONSOR, "made by release 0001")
+    # Every legacy milestone kept its status; the upgrade re-derived with today's rules,
+    # adding what release 0001's data implies (no extension option: a continuation
+    # decision; 12-month intervention: a last referral; the 2025/26 gap: a funding one).
     assert sorted(tuple(r) for r in sql(db_url, "SELECT kind, status FROM milestones")) == [
+        ("continuation_decision", "open"),
         ("contract_end", "open"),
         ("contract_start", "done"),
+        ("funding_confirmation", "open"),
+        ("last_referral", "open"),
         ("procurement", "open"),
         ("review", "done"),
     ]

@@ -32,9 +32,10 @@ def init(ctx: typer.Context) -> None:
             return f"Database {where} is up to date (revision {after})."
         # Contracts stored by the older version get today's milestones and reminders.
         count = await refresh_all(app)
+        plural = "contract" if count == 1 else "contracts"
         return (
             f"Upgraded database {where} from revision {before} to {after}; "
-            f"re-planned {count} contracts."
+            f"re-planned {count} {plural}."
         )
 
     typer.echo(run_with_app(ctx, _init, check_schema=False))

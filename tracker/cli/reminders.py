@@ -62,7 +62,8 @@ def send(
     async def _sweep(app: Any) -> Any:
         from tracker.mail.transport import make_transport
 
-        return await sweep(app, make_transport(app.settings), on_result=line)
+        # Each result is printed as it comes; keeping them all would grow with the backlog.
+        return await sweep(app, make_transport(app.settings), on_result=line, keep_results=False)
 
     report = run_with_app(ctx, _sweep)
     out.print(f"Sweep done: {report.summary()}.")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.reminders import collapse, released_through
@@ -91,18 +91,19 @@ async def due_reminders(
 ) -> list[DueReminder]:
     """Due rows (oldest first) for deliverable milestones; locked and skipped-if-locked
     on PostgreSQL when ``lock``. The query is a range scan on (status, due_at)."""
-    # The milestone test is a correlated EXISTS, not a join: joined, SQLite's planner
-    # (no histograms) starts from every open milestone and probes its reminders, work
-    # proportional to the whole plan even when nothing is due. This way both backends
-    # range-scan (status, due_at) on reminders and look up only the rows found.
+    # The milestone test is a correlated scalar subquery, evaluated for each due row
+    # only. Joined (or as EXISTS, which PostgreSQL turns into a join), both planners
+    # misjudge how few planned rows are due (status and due_at are correlated: planned
+    # rows are mostly in the future) and read every open milestone, or all milestones,
+    # at every sweep. This way both range-scan (status, due_at) on reminders.
     deliverable = (
-        select(MilestoneRow.id)
+        select(literal(1))
         .where(MilestoneRow.id == ReminderRow.milestone_id, _deliverable_milestone(now))
-        .exists()
+        .scalar_subquery()
     )
     statement = (
         select(ReminderRow)
-        .where(_due_condition(now, today), deliverable)
+        .where(_due_condition(now, today), deliverable == 1)
         .order_by(ReminderRow.due_at, ReminderRow.id)
         .limit(limit)
     )
