@@ -13,7 +13,6 @@ The environment is isolated: no ``TRACKER_*`` variables, HOME and XDG dirs under
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import sqlite3
 import traceback
@@ -21,29 +20,16 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-from cli_support import LANCS_SEED, NOW, WM_SEED, Result, Runner, dump
+from cli_support import LANCS_SEED, NOW, WM_SEED, Result, Runner, dump, isolate
 
 from tracker.cli.main import main
 
 __all__ = ["Result", "Runner", "dump"]
 
 
-def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("TRACKER_"):
-            monkeypatch.delenv(name, raising=False)
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.chdir(tmp_path)
-
-
 @pytest.fixture
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    _isolate(monkeypatch, tmp_path)
+    isolate(monkeypatch, tmp_path)
     return tmp_path
 
 
@@ -99,7 +85,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("seeded-template")
     path = base / "t.db"
     with pytest.MonkeyPatch.context() as monkeypatch:
-        _isolate(monkeypatch, base)
+        isolate(monkeypatch, base)
         for seed in (LANCS_SEED, WM_SEED):
             out, err = io.StringIO(), io.StringIO()
             with redirect_stdout(out), redirect_stderr(err):

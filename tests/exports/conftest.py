@@ -12,7 +12,6 @@ tests/cli/conftest.py's, since pytest only shares fixtures down a directory tree
 from __future__ import annotations
 
 import io
-import os
 import sqlite3
 import sys
 import traceback
@@ -23,24 +22,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
 
-from cli_support import LANCS_SEED, NOW, WM_SEED, Result, Runner, dump
+from cli_support import LANCS_SEED, NOW, WM_SEED, Result, Runner, dump, isolate
 
 from tracker.cli.main import main
 
 __all__ = ["Result", "Runner", "dump"]
-
-
-def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("TRACKER_"):
-            monkeypatch.delenv(name, raising=False)
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture
@@ -55,7 +41,7 @@ def cli(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Runner:
-    _isolate(monkeypatch, tmp_path)
+    isolate(monkeypatch, tmp_path)
     monkeypatch.setattr("tracker.store.engine.SQLITE_BUSY_TIMEOUT_MS", 1000)
     url = f"sqlite+aiosqlite:///{db_path}"
 
@@ -78,7 +64,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("exports-seeded")
     path = base / "t.db"
     with pytest.MonkeyPatch.context() as monkeypatch:
-        _isolate(monkeypatch, base)
+        isolate(monkeypatch, base)
         for seed in (LANCS_SEED, WM_SEED):
             out, err = io.StringIO(), io.StringIO()
             with redirect_stdout(out), redirect_stderr(err):
