@@ -9,8 +9,8 @@ records and now and then its own reminder policy; ``people`` distinct people (2,
 by default at full size) own, sponsor and watch them.
 
 Milestones come from the tracker's own ``derive_milestones``; reminders from its own
-``plan_leads`` / ``latest_nag`` / ``message_id`` and policy, so the rows are what the
-tracker itself would have planned. History is filled in as if the tracker had been
+``plan_leads`` / ``latest_nag`` / ``message_id`` and policy, each milestone's next nag
+time from its ``nag_schedule``, so the rows are what the tracker itself would have planned. History is filled in as if the tracker had been
 running all along until ``now``: every reminder whose time has passed was sent (a few
 failed), decisions due in the past were mostly done (some are still open and nagged),
 last week's and this week's digests went out. At ``now`` nothing is due: a sweep is idle.
@@ -53,7 +53,7 @@ from tracker.domain.types import (
     MilestoneKind,
 )
 from tracker.policy import Policy, load_policy
-from tracker.service.planning import contract_policy, mail_domain
+from tracker.service.planning import contract_policy, mail_domain, nag_schedule
 from tracker.settings import Settings
 from tracker.store.engine import create_engine
 from tracker.store.models import (
@@ -202,6 +202,16 @@ def default_people(contracts: int) -> int:
 
 def person(n: int) -> str:
     return f"person{n:04d}@example.org"
+
+
+@dataclass(frozen=True)
+class _Milestone:
+    """What ``nag_schedule`` reads of a milestone row."""
+
+    kind: str
+    status: str
+    due: date
+    snoozed_until: date | None
 
 
 def _london_9am(day: date) -> datetime:
@@ -542,7 +552,12 @@ class _Builder:
                     f"{contract.ref}: {kind.value} due {due.isoformat()} done ({closed_note})",
                 )  # fmt: skip
             rule = contract_policy(self.policy, overrides, kind)
-            self._reminders(cid, mid, due, rule, owner, sponsor, status, closed_at, is_fact)
+            nags = self._reminders(cid, mid, due, rule, owner, sponsor, status, closed_at, is_fact)
+            row = self.rows.milestones[-1]
+            row["next_nag_at"], row["nag_default_days"] = nag_schedule(
+                _Milestone(kind.value, status, due, snoozed),
+                self.policy, overrides, owner, sponsor, nags,
+            )  # fmt: skip
 
     def _manual(
         self, cid: int, contract: Contract
@@ -602,8 +617,10 @@ class _Builder:
         status: str,
         closed_at: datetime | None,
         is_fact: bool,
-    ) -> None:
+    ) -> set[tuple[int, str]]:
+        """Writes the milestone's reminders; returns the (lead, recipient) of its nags."""
         now = self.now
+        nags: set[tuple[int, str]] = set()
         remindable = status == "open" and not (is_fact and due < self.today)
         for planned in plan_leads(due, rule, owner, sponsor):
             past = planned.send_at <= now and (closed_at is None or planned.send_at < closed_at)
@@ -625,6 +642,8 @@ class _Builder:
                 when = send_time(due + timedelta(days=overdue))
                 for recipient, role in recipients_for(-overdue, rule, owner, sponsor):
                     self._sent(cid, mid, due, -overdue, recipient, role, when)
+                    nags.add((-overdue, recipient))
+        return nags
 
     def _reminder(
         self,

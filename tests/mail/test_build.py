@@ -18,10 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from tracker.mail.build import build_reminder, render_reminder, subject_line
+from tracker.mail import build
+from tracker.mail.build import render_reminder, subject_line
 from tracker.mail.model import DecisionLink, GapRow, ReminderEmail
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def build_reminder(reminder: ReminderEmail) -> EmailMessage:
+    """The reminder's wire bytes, parsed back as a mail client reads them."""
+    return build.build_reminder(reminder).parsed()
+
 
 #: The top-level headers a reminder has: anything else was injected.
 EXPECTED_HEADERS = {

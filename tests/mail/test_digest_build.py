@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from test_build import EVIL, flat, header_names, html_part, reparsed, text_part
 
-from tracker.mail.digest_build import build_digest, render_digest
+from tracker.mail import digest_build
+from tracker.mail.digest_build import render_digest
 from tracker.mail.model import (
     DigestChange,
     DigestContract,
@@ -28,6 +29,12 @@ from tracker.mail.model import (
 )
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def build_digest(digest: DigestEmail) -> EmailMessage:
+    """The digest's wire bytes, parsed back as a mail client reads them."""
+    return digest_build.build_digest(digest).parsed()
+
 
 #: The top-level headers a digest has: anything else was injected.
 EXPECTED_HEADERS = {

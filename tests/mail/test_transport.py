@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from tracker.mail.mime import OutgoingMessage
 from tracker.mail.model import Outcome
 from tracker.mail.transport import (
     MailConfigError,
@@ -38,14 +39,14 @@ SPONSOR = "sponsor@example.org"
 PASSWORD = "s3cret-Pa55word"
 
 
-def make_message(n: int = 1, to: str = OWNER, message_id: str | None = None) -> EmailMessage:
+def make_message(n: int = 1, to: str = OWNER, message_id: str | None = None) -> OutgoingMessage:
     message = EmailMessage()
     message["From"] = "Contract tracker <tracker@example.org>"
     message["To"] = to
     message["Subject"] = f"CT-{n:03d} extension notice due in 30 days"
     message["Message-ID"] = message_id or f"<reminder-{n}.lead-30@tracker.example.org>"
     message.set_content(f"Reminder number {n}.\n")
-    return message
+    return OutgoingMessage.from_email(message)
 
 
 # ------------------------------------------------------------------------ delivered
@@ -432,7 +433,8 @@ async def test_outbox_writes_parseable_eml_files(tmp_path: Path) -> None:
         assert recipient in path.name
         parsed = BytesParser(policy=email.policy.default).parsebytes(path.read_bytes())
         assert parsed["Subject"] == "CT-001 extension notice due in 30 days"
-        assert parsed.get_content() == "Reminder number 1.\n"
+        # The file holds the wire bytes, CRLF line ends included (RFC 5322's form).
+        assert parsed.get_content() == "Reminder number 1.\r\n"
 
 
 async def test_outbox_resend_overwrites(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ tests/storage/test_digest_queries.py (benchmark 4 reports the same count).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,38 +74,57 @@ async def test_sizes_and_history(data: Any) -> None:
 
 
 async def test_nothing_is_due_now_so_a_sweep_is_idle(data: Any, tmp_path: Path) -> None:
+    """Nothing is sent, no nag planned, and no milestone is even read: every overdue
+    decision's next nag time (``next_nag_at``) is still to come."""
     app, _ = data
-    report = await sweep(app, OutboxTransport(tmp_path / "outbox"))
+    loaded: list[MilestoneRow] = []
+
+    def load(target: MilestoneRow, context: Any) -> None:
+        loaded.append(target)
+
+    event.listen(MilestoneRow, "load", load)
+    try:
+        report = await sweep(app, OutboxTransport(tmp_path / "outbox"))
+    finally:
+        event.remove(MilestoneRow, "load", load)
     assert report.results == []
     assert report.nags_planned == 0
+    assert loaded == []
 
 
 async def test_rows_are_what_the_tracker_itself_would_plan(data: Any) -> None:
-    """Re-deriving and re-planning every contract (what any change does) moves nothing."""
+    """Re-deriving and re-planning every contract (what any change does) moves nothing,
+    next nag times included."""
     app, _ = data
     async with app.session() as session:
         before = (await session.execute(select(func.count()).select_from(ReminderRow))).scalar()
         rows = (await session.execute(select(ContractRow))).scalars().all()
+        changed: list[Any] = []
         for row in rows:
             events = await refresh_contract(
                 session, row, app.policy, app.now, app.settings.mail_from
             )
             assert events == [], (row.ref, [e.detail for e in events])
+            # Before the next contract's re-plan flushes them: what this one changed.
+            changed += [o for o in session.new if isinstance(o, ReminderRow)]
+            changed += [
+                (o, o.id)
+                for o in session.dirty
+                if isinstance(o, ReminderRow | MilestoneRow) and session.is_modified(o)
+            ]
         await session.flush()
-        assert session.new == set() or all(not isinstance(o, ReminderRow) for o in session.new)
-        changed = [
-            o for o in session.dirty if isinstance(o, ReminderRow) and session.is_modified(o)
-        ]
         assert changed == []
         after = (await session.execute(select(func.count()).select_from(ReminderRow))).scalar()
         assert after == before
         await session.rollback()
 
 
-async def test_nags_due_in_sql_matches_the_rule_in_python(data: Any, tmp_path: Path) -> None:
-    """nags_due leaves out, in SQL, decisions whose latest nag row exists: the result must
-    be exactly what the Python rule (latest_nag, recipients_for) minus existing rows gives,
-    at moments when some nags are due and some are not."""
+async def test_nags_due_matches_the_rule_over_every_open_decision(
+    data: Any, tmp_path: Path
+) -> None:
+    """nags_due reads only decisions whose next nag time has come: the result must be
+    exactly what the Python rule (latest_nag, recipients_for) over every open decision,
+    minus existing rows, gives, at moments when some nags are due and some are not."""
     app, _ = data
     for days in (0, 1, 3, 7, 12):
         later = _app(app.database_url, tmp_path, DEFAULT_NOW + timedelta(days=days, hours=1))
@@ -153,30 +174,68 @@ async def _reference_nags(session: Any, app: App) -> set[tuple[int, int, str]]:
     return wanted
 
 
-async def test_due_query_scans_the_due_index_on_sqlite(sqlite_url: str, tmp_path: Path) -> None:
-    """The due query is a range scan on (status, due_at), not a walk over every open
-    milestone (SQLite has no histograms; a join led its planner there)."""
-    await generate(sqlite_url, 20)
-    app = _app(sqlite_url, tmp_path)
-    await app.open()
+@contextmanager
+def _selects(app: App) -> Iterator[list[tuple[str, Any]]]:
+    """The SELECT statements (with their parameters) run inside the block."""
     seen: list[tuple[str, Any]] = []
 
     def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
             seen.append((statement, params))
 
+    event.listen(app.engine.sync_engine, "before_cursor_execute", grab)
     try:
-        event.listen(app.engine.sync_engine, "before_cursor_execute", grab)
-        async with app.session() as session:
-            assert await due_reminders(session, app.now, app.today, limit=100, lock=False) == []
+        yield seen
+    finally:
         event.remove(app.engine.sync_engine, "before_cursor_execute", grab)
-        statement, params = seen[-1]
-        async with app.engine.connect() as conn:
-            plan = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)).all()
-        lines = [str(row[-1]) for row in plan]
+
+
+async def _plan(app: App, statement: str, params: Any) -> list[str]:
+    """SQLite's EXPLAIN QUERY PLAN lines for a statement."""
+    async with app.engine.connect() as conn:
+        plan = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)).all()
+    return [str(row[-1]) for row in plan]
+
+
+async def test_due_query_scans_the_due_index_on_sqlite(sqlite_url: str, tmp_path: Path) -> None:
+    """The due query is a range scan on (status, due_at), not a walk over every open
+    milestone (SQLite has no histograms; a join led its planner there)."""
+    await generate(sqlite_url, 20)
+    app = _app(sqlite_url, tmp_path)
+    await app.open()
+    try:
+        with _selects(app) as seen:
+            async with app.session() as session:
+                found = await due_reminders(session, app.now, app.today, limit=100, lock=False)
+        assert found == []
+        lines = await _plan(app, *seen[-1])
         assert any("ix_reminders_status_due_at" in line for line in lines), lines
         assert not any(line.startswith("SCAN") for line in lines), lines
         assert not any("milestones USING INDEX ix_milestones" in line for line in lines), lines
+    finally:
+        await app.close()
+
+
+async def test_nag_query_scans_the_next_nag_index_on_sqlite(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The nag query is index range scans (next_nag_at <= now; a default interval other
+    than the configured one), and milestones are then fetched by id: no walk over the
+    open decisions, with the statistics ANALYZE leaves on the generated data."""
+    await generate(sqlite_url, 20)
+    app = _app(sqlite_url, tmp_path, DEFAULT_NOW + timedelta(days=3))
+    await app.open()
+    try:
+        with _selects(app) as seen:
+            async with app.session() as session:
+                await nags_due(session, app)
+        statement, params = seen[0]
+        assert "next_nag_at <=" in statement
+        lines = await _plan(app, statement, params)
+        assert any("ix_milestones_next_nag_at (next_nag_at<?)" in line for line in lines), lines
+        assert any("ix_milestones_kind_nag_default_days" in line for line in lines), lines
+        assert any("milestones USING INTEGER PRIMARY KEY" in line for line in lines), lines
+        assert not any(line.startswith("SCAN") for line in lines), lines
     finally:
         await app.close()
 

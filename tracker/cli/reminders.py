@@ -55,8 +55,11 @@ def send(
         return
 
     def line(result: SendResult) -> None:
-        out.print(
-            f"{result.status:<8} {result.reminder.recipient}  {result.email.ref} {result.email.kind}  {result.reply}"
+        # Plain output, no markup: a server's reply or a ref may hold "[...]", and
+        # print()'s markup and highlighting cost more than the line's SMTP round trip.
+        out.out(
+            f"{result.status:<8} {result.reminder.recipient}  {result.email.ref} {result.email.kind}  {result.reply}",
+            highlight=False,
         )
 
     async def _sweep(app: Any) -> Any:

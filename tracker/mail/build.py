@@ -12,8 +12,8 @@ Every text field of a reminder may hold hostile input typed by a user or importe
 from a file. So user text is only ever *data* passed to a template (never compiled,
 so ``{{ 7*7 }}`` stays literal), the HTML template autoescapes it, links are only
 made for http(s) and mailto addresses, control characters are removed before
-anything is rendered, and headers are set through the :mod:`email` package API
-from values that can no longer hold a line break.
+anything is rendered, and headers are written (:mod:`tracker.mail.mime`, folded and
+encoded by :mod:`email.policy`) only from values that can no longer hold a line break.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any, Protocol, TypeVar, cast
@@ -40,6 +38,7 @@ from tracker.domain.calendar import LONDON
 from tracker.domain.dates import format_uk
 from tracker.domain.money import format_gbp
 from tracker.domain.text import BIDI_CONTROLS, LINE_BREAKERS
+from tracker.mail.mime import OutgoingMessage, write_alternative
 from tracker.mail.model import ReminderEmail
 
 #: Longest subject we send: mail clients show ~60-80 characters, and a bounded subject
@@ -93,7 +92,7 @@ def render_reminder(email: ReminderEmail) -> RenderedEmail:
     return render_parts("reminder", {"email": clean_reminder(email)})
 
 
-def build_reminder(email: ReminderEmail) -> EmailMessage:
+def build_reminder(email: ReminderEmail) -> OutgoingMessage:
     """The reminder as a ``multipart/alternative`` message (text first, then HTML).
 
     ``X-Tracker-Ref`` lets a reader's mail rules file reminders by contract; the other
@@ -120,26 +119,28 @@ def assemble_message(
     rendered: RenderedEmail,
     envelope: Addressed,
     extra_headers: Mapping[str, str] | None = None,
-) -> EmailMessage:
+) -> OutgoingMessage:
     """One ``multipart/alternative`` message (text first, then HTML) with safe headers.
 
-    Headers are set only through :class:`EmailMessage` and only from values that went
-    through :func:`header_text`, so no contract field can add a header or a recipient.
+    Headers come only from values that went through :func:`header_text`, so no contract
+    field can add a header or a recipient; :mod:`tracker.mail.mime` writes the bytes.
     ``Auto-Submitted`` tells mail servers and people's rules that a program sent it, so
     out-of-office replies are not sent back to the tracker.
     """
-    message = EmailMessage(policy=SMTP)
-    message["From"] = header_text(envelope.mail_from)
-    message["To"] = header_text(envelope.recipient)
-    message["Subject"] = header_text(rendered.subject)
-    message["Date"] = format_datetime(envelope.sent_at)
-    message["Message-ID"] = header_text(envelope.message_id)
-    message["Auto-Submitted"] = "auto-generated"
-    for name, value in (extra_headers or {}).items():
-        message[name] = header_text(value)
-    message.set_content(rendered.text, subtype="plain", cte="quoted-printable")
-    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
-    return message
+    message_id = header_text(envelope.message_id)
+    headers = [
+        ("From", header_text(envelope.mail_from)),
+        ("To", header_text(envelope.recipient)),
+        ("Subject", header_text(rendered.subject)),
+        ("Date", format_datetime(envelope.sent_at)),
+        ("Message-ID", message_id),
+        ("Auto-Submitted", "auto-generated"),
+    ]
+    headers += [(name, header_text(value)) for name, value in (extra_headers or {}).items()]
+    return write_alternative(
+        headers, message_id=message_id, subject=rendered.subject, text=rendered.text,
+        html=rendered.html,
+    )  # fmt: skip
 
 
 def header_text(value: str) -> str:
@@ -242,12 +243,15 @@ def format_london(moment: datetime) -> str:
     return f"{format_uk(local.date())} {local:%H:%M}"
 
 
+@lru_cache(maxsize=4096)
 def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
     """Fill each line of ``text`` to ``width`` columns; every line after the first gets ``indent``.
 
     Words are never broken, nor at hyphens: an email address, a reference such as
     ``LANCS-DRIVE`` or a URL must stay whole to be searched for or copied. Indenting
-    the later lines of a multi-line note too keeps it visibly one item.
+    the later lines of a multi-line note too keeps it visibly one item. Cached: the
+    same sentences (a contract's title, what happens if missed) recur in every email
+    of a batch, and filling text is the slowest step of rendering the text part.
     """
     filled = []
     for number, line in enumerate(text.split("\n")):

@@ -4,15 +4,14 @@ The digest is the reminder's weekly (or daily) summary, so it is built the same 
 and from the same pieces of :mod:`tracker.mail.build`: the words live in
 ``templates/email/digest.subject.txt``, ``digest.txt`` and ``digest.html``, every
 string of the data is cleaned before anything is rendered, user text is only ever
-template *data* (autoescaped in HTML), and headers are set through the :mod:`email`
-API from values that cannot hold a line break.
+template *data* (autoescaped in HTML), and headers are written only from values that
+cannot hold a line break.
 """
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-
 from tracker.mail.build import RenderedEmail, assemble_message, clean_fields, render_parts
+from tracker.mail.mime import OutgoingMessage
 from tracker.mail.model import DigestEmail
 
 #: Free-text fields of the digest's data that may span lines; every other string is
@@ -30,7 +29,7 @@ def render_digest(email: DigestEmail) -> RenderedEmail:
     return render_parts("digest", {"email": data, "counts": counts_phrase(data)})
 
 
-def build_digest(email: DigestEmail) -> EmailMessage:
+def build_digest(email: DigestEmail) -> OutgoingMessage:
     """The digest as a ``multipart/alternative`` message (text first, then HTML).
 
     It carries the headers of every tracker email and no ``X-Tracker-Ref``: a digest is

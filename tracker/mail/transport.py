@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.message
 import hashlib
 import os
 import re
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING, NoReturn, Protocol, Self, TypeVar
 import aiosmtplib
 
 from tracker.errors import TrackerError
+from tracker.mail.mime import OutgoingMessage
 from tracker.mail.model import DeliveryOutcome, Outcome
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class Transport(Protocol):
     ) -> None: ...
 
     async def send(
-        self, message: email.message.EmailMessage, recipients: Sequence[str]
+        self, message: OutgoingMessage, recipients: Sequence[str]
     ) -> dict[str, DeliveryOutcome]:
         """Deliver ``message`` to each recipient; one outcome per (distinct) recipient.
 
@@ -201,7 +201,7 @@ class SmtpTransport:
     # -- sending
 
     async def send(
-        self, message: email.message.EmailMessage, recipients: Sequence[str]
+        self, message: OutgoingMessage, recipients: Sequence[str]
     ) -> dict[str, DeliveryOutcome]:
         """Run one SMTP transaction for ``message``; see the module docstring for outcomes."""
         if not self._entered:
@@ -237,11 +237,15 @@ class SmtpTransport:
             raise
 
     async def _transaction(
-        self, smtp: aiosmtplib.SMTP, message: email.message.EmailMessage, wanted: list[str]
+        self, smtp: aiosmtplib.SMTP, message: OutgoingMessage, wanted: list[str]
     ) -> dict[str, DeliveryOutcome]:
         try:
-            refused, data_reply = await smtp.send_message(
-                message, sender=self._sender, recipients=wanted
+            # The bytes are sent as built: no second flattening of a MIME tree per message.
+            refused, data_reply = await smtp.sendmail(
+                self._sender,
+                wanted,
+                message.data,
+                mail_options=_mail_options(message, [self._sender, *wanted]),
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             self._may_reconnect = True
@@ -420,6 +424,13 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 _MAX_PART = 100  # keeps the file name well under the usual 255-byte limit
 
 
+def _mail_options(message: OutgoingMessage, addresses: Sequence[str]) -> list[str]:
+    """SMTPUTF8 when an address or the headers need it (the server must then offer it)."""
+    if message.smtputf8 or not all(address.isascii() for address in addresses):
+        return ["SMTPUTF8"]
+    return []
+
+
 def _safe(text: str) -> str:
     cleaned = _UNSAFE.sub("_", text).strip("._") or "_"
     return cleaned[:_MAX_PART]
@@ -449,21 +460,21 @@ class OutboxTransport:
     ) -> None:
         return None
 
-    def path_for(self, message: email.message.EmailMessage, recipient: str) -> Path:
+    def path_for(self, message: OutgoingMessage, recipient: str) -> Path:
         """Where ``message`` for ``recipient`` is (or will be) written."""
-        message_id = str(message.get("Message-ID", "")).strip()
+        message_id = message.message_id.strip()
         if not message_id:  # the builder always sets one; this keeps resends idempotent anyway
-            message_id = hashlib.sha256(message.as_bytes()).hexdigest()[:32]
+            message_id = hashlib.sha256(message.data).hexdigest()[:32]
         key = f"{message_id}\0{recipient}".encode("utf-8", "surrogateescape")
         digest = hashlib.sha256(key).hexdigest()[:8]
         name = f"{_safe(message_id.strip('<>'))}--{_safe(recipient)}--{digest}.eml"
         return self.directory / name
 
     async def send(
-        self, message: email.message.EmailMessage, recipients: Sequence[str]
+        self, message: OutgoingMessage, recipients: Sequence[str]
     ) -> dict[str, DeliveryOutcome]:
         """One file per recipient; an unwritable folder is TEMPORARY (the operator can fix it)."""
-        content = message.as_bytes()
+        content = message.data
         outcomes: dict[str, DeliveryOutcome] = {}
         for recipient in dict.fromkeys(recipients):
             path = self.path_for(message, recipient)

@@ -9,25 +9,14 @@ from __future__ import annotations
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import (
-    ColumnElement,
-    Date,
-    Integer,
-    and_,
-    case,
-    cast,
-    func,
-    literal,
-    or_,
-    select,
-    type_coerce,
-)
+from sqlalchemy import CompoundSelect, Integer, Table, bindparam, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.reminders import (
+    ReminderPolicy,
     latest_nag,
     message_id,
     recipients_for,
@@ -38,10 +27,11 @@ from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
 from tracker.mail.model import DecisionLink, DeliveryOutcome, GapRow, Outcome, ReminderEmail
 from tracker.mail.transport import MailConfigError, Transport
 from tracker.service.app import App
-from tracker.service.planning import contract_policy, mail_domain
+from tracker.service.planning import contract_policy, mail_domain, nag_schedule
 from tracker.service.views import summarise
 from tracker.store.models import ContractPolicyRow, ContractRow, MilestoneRow, ReminderRow
 from tracker.store.outbox import FAILED, PLANNED, SENT, Claimable, DueReminder, release
+from tracker.store.types import UTCDateTime
 
 KIND_LABELS = {kind: kind.value.replace("_", " ").capitalize() for kind in MilestoneKind}
 
@@ -58,33 +48,135 @@ def decision_links(row: ContractRow) -> tuple[DecisionLink, ...]:
     )
 
 
-def _days_overdue(dialect: str, today: date) -> ColumnElement[int]:
-    """Whole days from the milestone's due date to ``today``, in SQL."""
-    if dialect == "postgresql":
-        return type_coerce(literal(today, Date) - MilestoneRow.due, Integer)  # whole days
-    return cast(func.julianday(today.isoformat()) - func.julianday(MilestoneRow.due), Integer)
+def _to_look_at(app: App) -> CompoundSelect[int]:
+    """Ids of the milestones the sweep must look at for nags: those whose next nag time
+    has come, and those worked out under another default interval than the one configured
+    now (for their kind). Each arm is a range scan on its own index, so an idle sweep
+    reads nothing however many decisions are overdue; the second and third find nothing
+    while the policy stands."""
+    arms = [select(MilestoneRow.id).where(MilestoneRow.next_nag_at <= app.now)]
+    kinds: dict[int, list[str]] = {}
+    for kind in DECISION_KINDS:
+        kinds.setdefault(app.policy.reminder_rule(kind).nag_days, []).append(kind.value)
+    for days, same in sorted(kinds.items()):
+        stamped = MilestoneRow.nag_default_days
+        arms.append(select(MilestoneRow.id).where(MilestoneRow.kind.in_(same), stamped < days))
+        arms.append(select(MilestoneRow.id).where(MilestoneRow.kind.in_(same), stamped > days))
+    return union_all(*arms)
 
 
-def _nag_days(app: App) -> ColumnElement[int]:
-    """The nag interval in SQL: the contract's own policy, else the kind's default."""
-    defaults = {kind.value: app.policy.reminder_rule(kind).nag_days for kind in DECISION_KINDS}
-    return func.coalesce(
-        ContractPolicyRow.nag_days, case(defaults, value=MilestoneRow.kind, else_=0)
+#: A milestone's new (next_nag_at, nag_default_days), written only if the row still has
+#: the values it was worked out from (a change committed meanwhile wins).
+_MILESTONES = cast(Table, MilestoneRow.__table__)
+_MOVE = (
+    _MILESTONES.update()
+    .where(
+        _MILESTONES.c.id == bindparam("m_id"),
+        _MILESTONES.c.next_nag_at.is_not_distinct_from(bindparam("old_next", type_=UTCDateTime())),
+        _MILESTONES.c.nag_default_days.is_not_distinct_from(
+            bindparam("old_default", type_=Integer())
+        ),
     )
+    .values(
+        next_nag_at=bindparam("new_next", type_=UTCDateTime()),
+        nag_default_days=bindparam("new_default", type_=Integer()),
+    )
+)
 
 
-def _nag_row(recipient: Any, lead: ColumnElement[int]) -> Any:
-    """A nag row for this milestone, due date, lead and recipient exists already."""
-    return (
-        select(ReminderRow.id)
-        .where(
-            ReminderRow.milestone_id == MilestoneRow.id,
-            ReminderRow.milestone_due == MilestoneRow.due,
-            ReminderRow.lead == lead,
-            ReminderRow.recipient == recipient,
+async def _in_chunks(
+    session: AsyncSession, ids: Sequence[int], query: Callable[[list[int]], Any]
+) -> list[Any]:
+    """Rows of ``query(chunk)`` for every 500 of ``ids`` (bounded IN lists)."""
+    rows: list[Any] = []
+    for start in range(0, len(ids), 500):
+        rows.extend((await session.execute(query(list(ids[start : start + 500])))).all())
+    return rows
+
+
+def _latest_nag_rows(
+    app: App, milestone: MilestoneRow, rule: ReminderPolicy, owner: str | None,
+    sponsor: str | None, stored: set[tuple[int, str]], domain: str,
+) -> list[ReminderRow]:  # fmt: skip
+    """The milestone's latest nag, one row per recipient, if it is due and some recipient
+    has no row for it yet (those that have are left be by the insert); ``stored`` gains
+    the (lead, recipient) of the rows returned."""
+    nag = latest_nag(milestone.due, rule.nag_days, app.today)
+    if nag is None or nag[1] > app.now:
+        return []
+    lead, send_at = nag
+    people = recipients_for(lead, rule, owner, sponsor)
+    if all((lead, who) in stored for who, _ in people):
+        return []
+    stored.update((lead, who) for who, _ in people)
+    return [
+        ReminderRow(
+            milestone_id=milestone.id, contract_id=milestone.contract_id,
+            milestone_due=milestone.due, lead=lead, recipient=recipient, role=role,
+            send_at=send_at, due_at=send_at, status=PLANNED, attempts=0,
+            message_id=message_id(milestone.id, milestone.due, lead, recipient, domain),
+            created_at=app.now, updated_at=app.now,
         )
-        .exists()
-    )
+        for recipient, role in people
+    ]  # fmt: skip
+
+
+async def _nag_work(
+    session: AsyncSession, app: App
+) -> tuple[list[ReminderRow], list[dict[str, Any]]]:
+    """The nag rows due now, and the new next nag times of the milestones looked at.
+
+    Only milestones whose ``next_nag_at`` has come (or that were worked out under another
+    configuration) are read, by index range scans: an idle sweep does not grow with the
+    number of overdue decisions. For those the rule is ``latest_nag``'s, in Python.
+    """
+    rows = (
+        await session.execute(
+            select(MilestoneRow, ContractRow.owner, ContractRow.sponsor)
+            .join(ContractRow, ContractRow.id == MilestoneRow.contract_id)
+            .where(MilestoneRow.id.in_(_to_look_at(app)))
+            .order_by(MilestoneRow.id)
+        )
+    ).all()
+    if not rows:
+        return [], []
+    overrides: dict[int, list[ContractPolicyRow]] = {}
+    for (p,) in await _in_chunks(
+        session,
+        sorted({m.contract_id for m, _, _ in rows}),
+        lambda chunk: select(ContractPolicyRow).where(ContractPolicyRow.contract_id.in_(chunk)),
+    ):
+        overrides.setdefault(p.contract_id, []).append(p)
+    stored: dict[tuple[int, date], set[tuple[int, str]]] = {}
+    for mid, due, lead, recipient in await _in_chunks(
+        session,
+        [m.id for m, _, _ in rows],
+        lambda chunk: select(
+            ReminderRow.milestone_id, ReminderRow.milestone_due, ReminderRow.lead,
+            ReminderRow.recipient,
+        ).where(ReminderRow.milestone_id.in_(chunk), ReminderRow.lead < 0),
+    ):  # fmt: skip
+        stored.setdefault((mid, due), set()).add((lead, recipient))
+    released = released_through(app.now)
+    domain = mail_domain(app.settings.mail_from)
+    nags: list[ReminderRow] = []
+    moves: list[dict[str, Any]] = []
+    for milestone, owner, sponsor in rows:
+        policies = overrides.get(milestone.contract_id, [])
+        mine = stored.setdefault((milestone.id, milestone.due), set())
+        kind = MilestoneKind(milestone.kind)
+        held = milestone.snoozed_until is not None and milestone.snoozed_until > released
+        if milestone.status == MilestoneStatus.OPEN.value and kind in DECISION_KINDS and not held:
+            rule = contract_policy(app.policy, policies, kind)
+            nags += _latest_nag_rows(app, milestone, rule, owner, sponsor, mine, domain)
+        new = nag_schedule(milestone, app.policy, policies, owner, sponsor, mine)
+        old = (milestone.next_nag_at, milestone.nag_default_days)
+        if new != old:
+            moves.append(
+                {"m_id": milestone.id, "old_next": old[0], "old_default": old[1],
+                 "new_next": new[0], "new_default": new[1]}
+            )  # fmt: skip
+    return nags, moves
 
 
 async def nags_due(session: AsyncSession, app: App) -> list[ReminderRow]:
@@ -92,86 +184,16 @@ async def nags_due(session: AsyncSession, app: App) -> list[ReminderRow]:
     nag only, so nags missed while the tracker was down collapse into one.
 
     Decisions whose latest nag is planned already (for each of its recipients) are left
-    out in SQL: an idle sweep must not rebuild, every minute, a nag row for every overdue
-    decision only for the insert to find it there. The rule is ``latest_nag``'s, in SQL.
+    out. Changes nothing (``tracker send --dry-run`` previews with this).
     """
-    today = app.today
-    released = released_through(app.now)
-    nag_days = _nag_days(app)
-    overdue = _days_overdue(session.get_bind().dialect.name, today)
-    nag_lead = -((overdue // type_coerce(func.nullif(nag_days, 0), Integer)) * nag_days)
-    rows = (
-        await session.execute(
-            select(MilestoneRow, ContractRow.owner, ContractRow.sponsor)
-            .join(ContractRow, ContractRow.id == MilestoneRow.contract_id)
-            .outerjoin(
-                ContractPolicyRow,
-                and_(
-                    ContractPolicyRow.contract_id == MilestoneRow.contract_id,
-                    ContractPolicyRow.kind == MilestoneRow.kind,
-                ),
-            )
-            .where(
-                MilestoneRow.status == MilestoneStatus.OPEN.value,
-                MilestoneRow.kind.in_([k.value for k in DECISION_KINDS]),
-                MilestoneRow.due < today,
-                or_(MilestoneRow.snoozed_until.is_(None), MilestoneRow.snoozed_until <= released),
-                nag_days > 0,
-                overdue >= nag_days,
-                or_(
-                    and_(ContractRow.owner.is_not(None), ~_nag_row(ContractRow.owner, nag_lead)),
-                    and_(
-                        ContractRow.sponsor.is_not(None),
-                        or_(ContractRow.owner.is_(None), ContractRow.sponsor != ContractRow.owner),
-                        ~_nag_row(ContractRow.sponsor, nag_lead),
-                    ),
-                ),
-            )
-        )
-    ).all()
-    if not rows:
-        return []
-    contract_ids = sorted({m.contract_id for m, _, _ in rows})
-    overrides: dict[int, list[ContractPolicyRow]] = {}
-    for start in range(0, len(contract_ids), 500):
-        chunk = contract_ids[start : start + 500]
-        for p in (
-            await session.execute(
-                select(ContractPolicyRow).where(ContractPolicyRow.contract_id.in_(chunk))
-            )
-        ).scalars():
-            overrides.setdefault(p.contract_id, []).append(p)
-    domain = mail_domain(app.settings.mail_from)
-    nags: list[ReminderRow] = []
-    for milestone, owner, sponsor in rows:
-        if milestone.snoozed_until is not None and milestone.snoozed_until > released:
-            continue
-        rule = contract_policy(
-            app.policy, overrides.get(milestone.contract_id, []), MilestoneKind(milestone.kind)
-        )
-        nag = latest_nag(milestone.due, rule.nag_days, today)
-        if nag is None or nag[1] > app.now:
-            continue
-        lead, send_at = nag
-        for recipient, role in recipients_for(lead, rule, owner, sponsor):
-            nags.append(
-                ReminderRow(
-                    milestone_id=milestone.id, contract_id=milestone.contract_id,
-                    milestone_due=milestone.due, lead=lead, recipient=recipient, role=role,
-                    send_at=send_at, due_at=send_at, status=PLANNED, attempts=0,
-                    message_id=message_id(milestone.id, milestone.due, lead, recipient, domain),
-                    created_at=app.now, updated_at=app.now,
-                )
-            )  # fmt: skip
+    nags, _ = await _nag_work(session, app)
     return nags
 
 
 async def plan_nags(session: AsyncSession, app: App) -> int:
-    """Insert the due nags; a nag already planned (by us or another instance) is left be."""
-    nags = await nags_due(session, app)
-    if not nags:
-        await session.commit()
-        return 0
+    """Insert the due nags; a nag already planned (by us or another instance) is left be.
+    The milestones looked at get their next nag time, in the same transaction."""
+    nags, moves = await _nag_work(session, app)
     columns = [c.key for c in ReminderRow.__table__.columns if c.key != "id"]
     values = [{key: getattr(nag, key) for key in columns} for nag in nags]
     dialect = session.get_bind().dialect.name
@@ -187,6 +209,8 @@ async def plan_nags(session: AsyncSession, app: App) -> int:
         )
         result = await session.execute(statement)
         inserted += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    if moves:
+        await session.execute(_MOVE, moves)
     await session.commit()
     return inserted
 

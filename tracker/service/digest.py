@@ -1,22 +1,68 @@
 """The digest's content: one person's contracts, gathered for a batch of people at once.
 
-The queries per batch are fixed (contracts with their lines and milestones, the change
-log, failed deliveries, last digests), whatever the number of people or contracts in
-it, so 2,000 recipients over 10,000 contracts stay a few dozen queries, not millions.
+A batch is read in a fixed number of SQL statements (see :func:`load_batch`), whatever
+the number of people in it or of contracts they touch: lists of addresses and contract
+ids go in as one parameter each (a PostgreSQL array, a JSON array read with SQLite's
+``json_each``), never as a parameter per item or a query per 500 rows. Only the columns
+and rows the digest shows are read: no ORM objects, no milestones that cannot appear.
+
+Each contract is then worked out once per digest run (a :class:`FactsCache` passed
+along the batches) into :class:`ContractFacts`: the parts of a digest that are the same
+for every recipient (its decision items, its entry in the funding, staffing and ending
+sections, its changes), with the rules :func:`tracker.service.views.summarise` applies
+(funding gaps, totals warnings, staffing risk, close commands; a test compares the two),
+so composing one person's digest only picks and sorts. So the work per recipient does
+not grow with the data: a batch of 200 of 2,000 people touches some 3,500 of 10,000
+contracts, 17 per person, where 200 people sharing 1,000 contracts touch 5 per person.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import shlex
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    union,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeEngine
 
 from tracker.domain.digest import FREQUENCIES, WEEKDAYS, parse_time
-from tracker.domain.types import MilestoneStatus
+from tracker.domain.funding import totals_warnings, year_gaps
+from tracker.domain.milestones import DECISION_TEXT
+from tracker.domain.staffing import staffing_risk
+from tracker.domain.types import (
+    FACT_KINDS,
+    Contract,
+    CostLine,
+    DerivationRules,
+    ExtensionOption,
+    ExtensionStatus,
+    FinancialYear,
+    FundingLine,
+    FundingStatus,
+    MilestoneKind,
+    MilestoneOrigin,
+    MilestoneState,
+    MilestoneStatus,
+)
 from tracker.errors import ConfigError
 from tracker.mail.model import (
     DecisionLink,
@@ -28,12 +74,16 @@ from tracker.mail.model import (
     GapRow,
 )
 from tracker.service.app import App
-from tracker.service.delivery import KIND_LABELS, decision_links
-from tracker.service.views import ContractSummary, MilestoneView, summarise
+from tracker.service.delivery import KIND_LABELS
+from tracker.service.views import close_command
 from tracker.store.models import (
     ContractRow,
+    CostRow,
+    DecisionRow,
     DigestRow,
     EventRow,
+    ExtensionRow,
+    FundingRow,
     MilestoneRow,
     RecipientRow,
     ReminderRow,
@@ -44,6 +94,13 @@ from tracker.store.outbox import FAILED, SENT
 UPCOMING_DAYS = 56  # "decisions due in the next 8 weeks"
 ENDING_DAYS = 365  # "contracts ending within 12 months"
 CHANGES_DAYS = 7
+
+#: Dated facts are never digest items; of the decisions, the digest lists the open ones.
+_FACTS = sorted(kind.value for kind in FACT_KINDS)
+#: The milestones whose completion removes a staffing risk (see ``deciding_milestone``).
+_DECIDING = sorted(
+    kind.value for kind in (MilestoneKind.EXTENSION_NOTICE, MilestoneKind.CONTINUATION_DECISION)
+)
 
 
 @dataclass(frozen=True)
@@ -103,140 +160,426 @@ async def schedules(session: AsyncSession, app: App, people: Sequence[str]) -> d
     return result
 
 
-def _role(row: ContractRow, person: str) -> str:
-    if row.owner == person:
-        return "owner"
-    if row.sponsor == person:
-        return "sponsor"
-    return "watcher"
+# -- one contract, the same for every recipient ---------------------------------------------
 
 
-def _item(
-    view: MilestoneView, summary: ContractSummary, title: str, links: tuple[DecisionLink, ...]
-) -> DigestItem:
-    ref = shlex.quote(summary.ref)
-    return DigestItem(
-        ref=summary.ref,
-        contract_title=title,
-        kind=view.kind.value,
-        kind_label=KIND_LABELS[view.kind],
-        title=view.title,
-        due=view.due,
-        days_left=view.days_left,
-        if_missed=view.if_missed,
-        close_command=view.command or f"tracker milestone done {view.id}",
-        snooze_command=f'tracker milestone snooze {ref} {view.kind.value} --until DATE --note "why"',
-        snoozed_until=view.snoozed_until,
-        snooze_note=view.snooze_note,
-        staffing_at_risk=summary.staffing.at_risk,
-        decision_links=links,
+@dataclass(frozen=True)
+class ContractFacts:
+    """What the digest shows of one contract, worked out once per batch.
+
+    ``listed`` is its entry in the funding, staffing and ending sections (with the role
+    ``owner``; :meth:`listed_as` gives it for another role), None once the contract has
+    ended, when it can be in none of them. Failed deliveries are not here: which ones a
+    batch reads depends on its people's last digests (:attr:`Batch.failures`).
+    """
+
+    id: int
+    ref: str
+    end: date
+    owner: str | None
+    sponsor: str | None
+    overdue: tuple[DigestItem, ...]
+    upcoming: tuple[DigestItem, ...]
+    listed: DigestContract | None
+    needs_funding: bool
+    staffing_at_risk: bool
+    ending: bool
+    changes: tuple[DigestChange, ...]
+
+    def role(self, person: str) -> str:
+        if self.owner == person:
+            return "owner"
+        if self.sponsor == person:
+            return "sponsor"
+        return "watcher"
+
+    def listed_as(self, person: str) -> DigestContract:
+        assert self.listed is not None
+        role = self.role(person)
+        return self.listed if role == self.listed.role else replace(self.listed, role=role)
+
+
+@dataclass(frozen=True)
+class _Milestone:
+    """The columns of a milestone the digest reads."""
+
+    id: int
+    kind: str
+    key: str
+    due: date
+    title: str
+    status: str
+    origin: str
+    snoozed_until: date | None
+    snooze_note: str | None
+
+
+@dataclass
+class _Parts:
+    """One contract's rows as read for the batch, before they are worked out."""
+
+    row: Any  # the contract's columns (a Row)
+    extensions: list[ExtensionOption] = field(default_factory=list)
+    funding: list[FundingLine] = field(default_factory=list)
+    costs: list[CostLine] = field(default_factory=list)
+    links: list[DecisionLink] = field(default_factory=list)
+    milestones: list[_Milestone] = field(default_factory=list)
+    changes: list[DigestChange] = field(default_factory=list)
+
+
+def _link(ref: str, title: str | None, url: str) -> DecisionLink:
+    """As :func:`tracker.service.delivery.decision_links` labels a published decision."""
+    return DecisionLink(f"Decision {ref}" + (f": {title}" if title else ""), url)
+
+
+def _items(
+    parts: _Parts, today: date, at_risk: bool
+) -> tuple[tuple[DigestItem, ...], tuple[DigestItem, ...]]:
+    """The contract's open decisions that are overdue, and those due within 8 weeks,
+    each in the order :func:`tracker.service.views.milestone_views` gives them."""
+    row = parts.row
+    open_ones = [m for m in parts.milestones if m.status == MilestoneStatus.OPEN.value]
+    if not open_ones:
+        return (), ()
+    open_kinds = Counter(m.kind for m in open_ones)
+    links = tuple(parts.links)
+    ref = shlex.quote(row.ref)
+    overdue: list[DigestItem] = []
+    upcoming: list[DigestItem] = []
+    for m in sorted(open_ones, key=lambda m: (m.due, m.kind, m.id)):
+        days_left = (m.due - today).days
+        if days_left > UPCOMING_DAYS:
+            continue
+        kind = MilestoneKind(m.kind)
+        snoozed = m.snoozed_until is not None and m.snoozed_until > today
+        item = DigestItem(
+            ref=row.ref,
+            contract_title=row.title,
+            kind=kind.value,
+            kind_label=KIND_LABELS[kind],
+            title=m.title,
+            due=m.due,
+            days_left=days_left,
+            if_missed=DECISION_TEXT.get(kind, ""),
+            close_command=close_command(row.ref, kind, m.id, open_kinds[m.kind] > 1),
+            snooze_command=f'tracker milestone snooze {ref} {kind.value} --until DATE --note "why"',
+            snoozed_until=m.snoozed_until if snoozed else None,
+            snooze_note=m.snooze_note if snoozed else None,
+            staffing_at_risk=at_risk,
+            decision_links=links,
+        )
+        (overdue if days_left < 0 else upcoming).append(item)
+    return tuple(overdue), tuple(upcoming)
+
+
+def _facts(parts: _Parts, today: date, rules: DerivationRules) -> ContractFacts:
+    row = parts.row
+    days_to_end = (row.end_date - today).days
+    listed: DigestContract | None = None
+    needs_funding = at_risk = False
+    if days_to_end >= 0:  # an ended contract has no staffing risk and is listed nowhere
+        contract = Contract(
+            ref=row.ref,
+            title=row.title,
+            provider=row.provider,
+            start=row.start_date,
+            end=row.end_date,
+            original_end=row.original_end,
+            value=row.value,
+            intervention_months=row.intervention_months,
+            extensions=tuple(parts.extensions),
+            funding=tuple(parts.funding),
+            costs=tuple(parts.costs),
+        )
+        states = [
+            MilestoneState(
+                MilestoneKind(m.kind), m.key, m.due, MilestoneStatus(m.status),
+                MilestoneOrigin(m.origin),
+            )
+            for m in parts.milestones
+            if m.status == MilestoneStatus.DONE.value
+        ]  # fmt: skip
+        staffing = staffing_risk(contract, states, rules, today)
+        at_risk = staffing.at_risk
+        gaps = [g for g in year_gaps(contract) if g.in_term]
+        needs_funding = any((g.gap is not None and g.gap > 0) or g.at_risk > 0 for g in gaps)
+        listed = DigestContract(
+            ref=row.ref,
+            title=row.title,
+            provider=row.provider,
+            end=row.end_date,
+            days_to_end=days_to_end,
+            role="owner",
+            staffing_at_risk=at_risk,
+            staffing_summary=staffing.summary,
+            gaps=tuple(GapRow(str(g.year), g.cost, g.secured, g.at_risk, g.gap) for g in gaps),
+            warnings=tuple(totals_warnings(contract)),
+        )
+    overdue, upcoming = _items(parts, today, at_risk)
+    return ContractFacts(
+        id=row.id,
+        ref=row.ref,
+        end=row.end_date,
+        owner=row.owner,
+        sponsor=row.sponsor,
+        overdue=overdue,
+        upcoming=upcoming,
+        listed=listed,
+        needs_funding=needs_funding,
+        staffing_at_risk=at_risk,
+        ending=0 <= days_to_end <= ENDING_DAYS,
+        changes=tuple(parts.changes),
     )
 
 
-def _contract(summary: ContractSummary, role: str) -> DigestContract:
-    return DigestContract(
-        ref=summary.ref,
-        title=summary.title,
-        provider=summary.provider,
-        end=summary.end,
-        days_to_end=summary.days_to_end,
-        role=role,
-        staffing_at_risk=summary.staffing.at_risk,
-        staffing_summary=summary.staffing.summary,
-        gaps=tuple(
-            GapRow(str(g.year), g.cost, g.secured, g.at_risk, g.gap)
-            for g in summary.gaps
-            if g.in_term
-        ),
-        warnings=summary.warnings,
-    )
+# -- a batch of people -----------------------------------------------------------------------
 
 
-def _needs_funding(summary: ContractSummary) -> bool:
-    return summary.days_to_end >= 0 and any(
-        g.in_term and ((g.gap is not None and g.gap > 0) or g.at_risk > 0) for g in summary.gaps
-    )
+class FactsCache:
+    """Contract facts kept across the batches of one digest run, so that a contract
+    shared by people in several batches is read and worked out once per run, not once
+    per batch.
+
+    For one moment (``app.now``: cleared when it changes), as the whole run is: a
+    contract changed while the run goes on shows as first read, as it does to the
+    people of the batches before. Bounded: beyond ``limit`` contracts, the first kept
+    go first.
+    """
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.limit = limit
+        self.now: datetime | None = None
+        self.facts: dict[int, ContractFacts] = {}
+
+    def valid_at(self, now: datetime) -> None:
+        if now != self.now:
+            self.facts.clear()
+            self.now = now
+
+    def keep(self, facts: dict[int, ContractFacts]) -> None:
+        self.facts.update(facts)
+        excess = len(self.facts) - self.limit
+        if excess > 0:
+            for cid in list(itertools.islice(self.facts, excess)):
+                del self.facts[cid]
 
 
 @dataclass(frozen=True)
 class Batch:
     """What one batch of people's digests are made of, fetched in a fixed number of queries."""
 
-    contracts: dict[int, ContractRow]
-    summaries: dict[int, ContractSummary]
+    contracts: dict[int, ContractFacts]
     people_contracts: dict[str, list[int]]
-    events: dict[int, list[EventRow]]
-    failures: dict[int, list[tuple[ReminderRow, str]]]
+    failures: dict[int, list[DigestFailure]]
     last_sent: dict[str, datetime]
 
 
-async def load_batch(session: AsyncSession, app: App, people: Sequence[str]) -> Batch:
-    watched = select(WatcherRow.contract_id).where(WatcherRow.email.in_(list(people)))
+def one_of(
+    dialect: str,
+    column: Any,
+    values: Sequence[int] | Sequence[str],
+    item: TypeEngine[Any],
+) -> ColumnElement[bool]:
+    """``column`` is one of ``values``, passed as a single parameter (a PostgreSQL array,
+    a JSON array read with ``json_each`` on SQLite), so the statement is the same whatever
+    their number: no parameter per value, no limit on how many."""
+    if dialect == "postgresql":
+        return cast(
+            ColumnElement[bool],
+            column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(item))),
+        )
+    listed = func.json_each(bindparam(None, json.dumps(list(values)), type_=String)).table_valued(
+        "value"
+    )
+    return cast(ColumnElement[bool], column.in_(select(listed.c.value)))
+
+
+#: The statements :func:`load_batch` runs, whatever the number of people or contracts.
+STATEMENTS = 10
+
+_Among = Callable[[Any, list[int]], ColumnElement[bool]]
+
+
+async def load_batch(
+    session: AsyncSession, app: App, people: Sequence[str], cache: FactsCache | None = None
+) -> Batch:
+    """Everything the digests of ``people`` show, in :data:`STATEMENTS` statements: the
+    contracts they own, sponsor or watch, and which they watch; the details of those not
+    in ``cache`` (a digest run passes one along its batches, so each contract is read and
+    worked out once per run); each person's last digest, and the failed deliveries about
+    the contracts since the oldest of those."""
+    dialect = session.get_bind().dialect.name
+    cache = cache if cache is not None else FactsCache()
+    cache.valid_at(app.now)
+    people = list(people)
+
+    def by_person(column: Any) -> ColumnElement[bool]:
+        return one_of(dialect, column, people, String())
+
+    def among(column: Any, ids: list[int]) -> ColumnElement[bool]:
+        return one_of(dialect, column, ids, Integer())
+
+    watched = select(WatcherRow.contract_id).where(by_person(WatcherRow.email))
     rows = (
-        (
-            await session.execute(
-                select(ContractRow).where(
-                    or_(
-                        ContractRow.owner.in_(list(people)),
-                        ContractRow.sponsor.in_(list(people)),
-                        ContractRow.id.in_(watched),
-                    )
+        await session.execute(
+            select(
+                ContractRow.id, ContractRow.ref, ContractRow.title, ContractRow.provider,
+                ContractRow.start_date, ContractRow.end_date, ContractRow.original_end,
+                ContractRow.value, ContractRow.owner, ContractRow.sponsor,
+                ContractRow.intervention_months,
+            )
+            .where(
+                or_(
+                    by_person(ContractRow.owner),
+                    by_person(ContractRow.sponsor),
+                    ContractRow.id.in_(watched),
                 )
             )
+            .order_by(ContractRow.id)
         )
-        .scalars()
-        .all()
-    )
-    contracts = {row.id: row for row in rows}
-    people_set = set(people)
-    people_contracts: dict[str, list[int]] = {p: [] for p in people}
+    ).all()  # fmt: skip
+    involved: dict[str, set[int]] = {p: set() for p in people}
     for row in rows:
-        involved = {
-            row.owner or "",
-            row.sponsor or "",
-            *(w.email for w in row.watchers),
-        } & people_set
-        for person in involved:
-            people_contracts[person].append(row.id)
-    ids = list(contracts)
-    since = app.now - timedelta(days=CHANGES_DAYS)
-    events: dict[int, list[EventRow]] = {}
-    for event in (
-        await session.execute(
-            select(EventRow)
-            .where(EventRow.contract_id.in_(ids), EventRow.at >= since, EventRow.at <= app.now)
-            .order_by(EventRow.at.desc(), EventRow.id.desc())
-        )
-    ).scalars():
-        events.setdefault(event.contract_id, []).append(event)
+        for person in (row.owner, row.sponsor):
+            if person in involved:
+                involved[person].add(row.id)
+    watching = select(WatcherRow.contract_id, WatcherRow.email).where(by_person(WatcherRow.email))
+    for cid, email in (await session.execute(watching)).all():
+        involved[email].add(cid)
+    parts = {row.id: _Parts(row) for row in rows if row.id not in cache.facts}
+    await _read_details(session, app, among, parts)
     last_sent = {
         person: when
         for person, when in (
             await session.execute(
                 select(DigestRow.recipient, func.max(DigestRow.sent_at))
-                .where(DigestRow.recipient.in_(list(people)), DigestRow.status == SENT)
+                .where(by_person(DigestRow.recipient), DigestRow.status == SENT)
                 .group_by(DigestRow.recipient)
             )
         ).all()
         if when is not None
     }
-    oldest = min([*last_sent.values(), since])
-    failures: dict[int, list[tuple[ReminderRow, str]]] = {}
-    for reminder, kind in (
-        await session.execute(
-            select(ReminderRow, MilestoneRow.kind)
-            .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
-            .where(
-                ReminderRow.contract_id.in_(ids),
-                ReminderRow.status == FAILED,
-                ReminderRow.updated_at >= oldest,
-            )
-            .order_by(ReminderRow.updated_at.desc())
+    oldest = min([*last_sent.values(), app.now - timedelta(days=CHANGES_DAYS)])
+    refs = {row.id: row.ref for row in rows}
+    failures: dict[int, list[DigestFailure]] = {}
+    for failed in await session.execute(
+        select(
+            ReminderRow.contract_id, ReminderRow.updated_at, ReminderRow.recipient,
+            ReminderRow.last_reply, MilestoneRow.kind,
         )
-    ).all():
-        failures.setdefault(reminder.contract_id, []).append((reminder, kind))
-    summaries = {cid: summarise(row, app) for cid, row in contracts.items()}
-    return Batch(contracts, summaries, people_contracts, events, failures, last_sent)
+        .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
+        .where(
+            # "+ 0": the planner finds them by status (failures are few), not through
+            # the contracts (some 90 reminders each), which it would otherwise choose.
+            among(ReminderRow.contract_id + literal_column("0"), list(refs)),
+            ReminderRow.status == FAILED,
+            ReminderRow.updated_at >= oldest,
+        )
+        .order_by(ReminderRow.updated_at.desc(), ReminderRow.id.desc())
+    ):  # fmt: skip
+        failures.setdefault(failed.contract_id, []).append(
+            DigestFailure(
+                failed.updated_at, refs[failed.contract_id], failed.kind, failed.recipient,
+                failed.last_reply or "",
+            )
+        )  # fmt: skip
+    rules = app.policy.derivation
+    fresh = {cid: _facts(p, app.today, rules) for cid, p in parts.items()}
+    contracts = {cid: fresh[cid] if cid in fresh else cache.facts[cid] for cid in refs}
+    cache.keep(fresh)
+    return Batch(
+        contracts=contracts,
+        people_contracts={p: sorted(cids) for p, cids in involved.items()},
+        failures=failures,
+        last_sent=last_sent,
+    )
+
+
+async def _read_details(
+    session: AsyncSession, app: App, among: _Among, parts: dict[int, _Parts]
+) -> None:
+    """Fill in ``parts`` in six statements: extension options, funding and cost lines (of
+    the contracts not ended: no other needs them), published decisions, open decisions
+    and done deciding milestones, and the change log of the last week."""
+    new = list(parts)
+    live = [cid for cid in new if parts[cid].row.end_date >= app.today]
+    for ext in await session.execute(
+        select(
+            ExtensionRow.contract_id, ExtensionRow.seq, ExtensionRow.until,
+            ExtensionRow.notice_days, ExtensionRow.notice_by, ExtensionRow.status,
+        )
+        .where(among(ExtensionRow.contract_id, live))
+        .order_by(ExtensionRow.contract_id, ExtensionRow.seq)
+    ):  # fmt: skip
+        parts[ext.contract_id].extensions.append(
+            ExtensionOption(
+                ext.seq, ext.until, ext.notice_days, ext.notice_by, ExtensionStatus(ext.status)
+            )
+        )
+    for line in await session.execute(
+        select(
+            FundingRow.contract_id, FundingRow.key, FundingRow.source, FundingRow.year,
+            FundingRow.amount, FundingRow.status, FundingRow.confirm_by,
+        )
+        .where(among(FundingRow.contract_id, live))
+        .order_by(FundingRow.contract_id, FundingRow.year, FundingRow.id)
+    ):  # fmt: skip
+        parts[line.contract_id].funding.append(
+            FundingLine(
+                line.key, line.source, FinancialYear(line.year), line.amount,
+                FundingStatus(line.status), line.confirm_by,
+            )
+        )  # fmt: skip
+    for cost in await session.execute(
+        select(CostRow.contract_id, CostRow.year, CostRow.amount, CostRow.category)
+        .where(among(CostRow.contract_id, live))
+        .order_by(CostRow.contract_id, CostRow.year, CostRow.id)
+    ):
+        parts[cost.contract_id].costs.append(
+            CostLine(FinancialYear(cost.year), cost.amount, cost.category)
+        )
+    for decision in await session.execute(
+        select(DecisionRow.contract_id, DecisionRow.ref, DecisionRow.title, DecisionRow.url)
+        .where(among(DecisionRow.contract_id, new), DecisionRow.url.is_not(None))
+        .order_by(DecisionRow.contract_id, DecisionRow.decided_on, DecisionRow.id)
+    ):
+        if decision.url:
+            parts[decision.contract_id].links.append(
+                _link(decision.ref, decision.title, decision.url)
+            )
+    for m in await session.execute(
+        select(
+            MilestoneRow.contract_id, MilestoneRow.id, MilestoneRow.kind, MilestoneRow.key,
+            MilestoneRow.due, MilestoneRow.title, MilestoneRow.status, MilestoneRow.origin,
+            MilestoneRow.snoozed_until, MilestoneRow.snooze_note,
+        ).where(
+            among(MilestoneRow.contract_id, new),
+            or_(
+                and_(
+                    MilestoneRow.status == MilestoneStatus.OPEN.value,
+                    MilestoneRow.kind.not_in(_FACTS),
+                ),
+                and_(
+                    MilestoneRow.status == MilestoneStatus.DONE.value,
+                    MilestoneRow.kind.in_(_DECIDING),
+                ),
+            ),
+        )
+    ):  # fmt: skip
+        parts[m.contract_id].milestones.append(
+            _Milestone(
+                m.id, m.kind, m.key, m.due, m.title, m.status, m.origin, m.snoozed_until,
+                m.snooze_note,
+            )
+        )  # fmt: skip
+    since = app.now - timedelta(days=CHANGES_DAYS)
+    for event in await session.execute(
+        select(EventRow.contract_id, EventRow.at, EventRow.detail)
+        .where(among(EventRow.contract_id, new), EventRow.at >= since, EventRow.at <= app.now)
+        .order_by(EventRow.at.desc(), EventRow.id.desc())
+    ):
+        part = parts[event.contract_id]
+        part.changes.append(DigestChange(event.at, part.row.ref, event.detail))
 
 
 def compose(
@@ -244,8 +587,8 @@ def compose(
 ) -> DigestEmail:
     """One person's digest from the batch: sorted by urgency, each item with its command."""
     mine = sorted(
-        batch.people_contracts.get(person, []),
-        key=lambda cid: (batch.contracts[cid].end_date, batch.contracts[cid].ref),
+        (batch.contracts[cid] for cid in batch.people_contracts.get(person, [])),
+        key=lambda facts: (facts.end, facts.ref),
     )
     overdue: list[DigestItem] = []
     upcoming: list[DigestItem] = []
@@ -253,29 +596,21 @@ def compose(
     changes: list[DigestChange] = []
     failures: list[DigestFailure] = []
     since = batch.last_sent.get(person, app.now - timedelta(days=CHANGES_DAYS))
-    for cid in mine:
-        row, summary = batch.contracts[cid], batch.summaries[cid]
-        role = _role(row, person)
-        links = decision_links(row)
-        for view in summary.milestones:
-            if not view.is_decision or view.status != MilestoneStatus.OPEN:
-                continue
-            if view.days_left < 0:
-                overdue.append(_item(view, summary, row.title, links))
-            elif view.days_left <= UPCOMING_DAYS:
-                upcoming.append(_item(view, summary, row.title, links))
-        if _needs_funding(summary):
-            funding.append(_contract(summary, role))
-        if summary.staffing.at_risk:
-            staffing.append(_contract(summary, role))
-        if 0 <= summary.days_to_end <= ENDING_DAYS:
-            ending.append(_contract(summary, role))
-        changes.extend(DigestChange(e.at, row.ref, e.detail) for e in batch.events.get(cid, []))
-        failures.extend(
-            DigestFailure(r.updated_at, row.ref, kind, r.recipient, r.last_reply or "")
-            for r, kind in batch.failures.get(cid, [])
-            if r.updated_at > since
-        )
+    for facts in mine:
+        overdue.extend(facts.overdue)
+        upcoming.extend(facts.upcoming)
+        if facts.listed is not None and (
+            facts.needs_funding or facts.staffing_at_risk or facts.ending
+        ):
+            shown = facts.listed_as(person)
+            if facts.needs_funding:
+                funding.append(shown)
+            if facts.staffing_at_risk:
+                staffing.append(shown)
+            if facts.ending:
+                ending.append(shown)
+        changes.extend(facts.changes)
+        failures.extend(f for f in batch.failures.get(facts.id, ()) if f.at > since)
     overdue.sort(key=lambda i: (i.due, i.ref, i.kind))
     upcoming.sort(key=lambda i: (i.due, i.ref, i.kind))
     changes.sort(key=lambda c: c.at, reverse=True)

@@ -24,7 +24,14 @@ from tracker.mail.model import DigestEmail
 from tracker.mail.transport import Transport
 from tracker.service.app import App
 from tracker.service.delivery import deliver_claimed, next_state
-from tracker.service.digest import all_recipients, compose, load_batch, schedules, send_empty
+from tracker.service.digest import (
+    FactsCache,
+    all_recipients,
+    compose,
+    load_batch,
+    schedules,
+    send_empty,
+)
 from tracker.service.planning import mail_domain
 from tracker.store.models import DigestRow
 from tracker.store.outbox import (
@@ -181,9 +188,11 @@ async def claim_digests(
     return claimed
 
 
-async def _compose_batch(app: App, claimed: list[ClaimedDigest]) -> list[DigestEmail]:
+async def _compose_batch(
+    app: App, claimed: list[ClaimedDigest], cache: FactsCache
+) -> list[DigestEmail]:
     async with app.session() as session:
-        batch = await load_batch(session, app, [c.recipient for c in claimed])
+        batch = await load_batch(session, app, [c.recipient for c in claimed], cache)
     emails = []
     for c in claimed:
         label, frequency = period_label(c.period, c.scheduled_at)
@@ -230,12 +239,13 @@ async def send_digests(
     lease = timedelta(seconds=app.settings.lease_seconds)
     max_age = timedelta(hours=app.settings.retry_max_hours)
     allow_empty = send_empty(app)
+    cache = FactsCache()  # each contract read once per run, not once per batch
     while not stop():
         async with app.session() as session:
             claimed = await claim_digests(session, app, instance, lease, BATCH, only)
         if not claimed:
             break
-        emails = await _compose_batch(app, claimed)
+        emails = await _compose_batch(app, claimed, cache)
 
         async def send_one(item: tuple[ClaimedDigest, DigestEmail]) -> None:
             claim, email = item
@@ -248,9 +258,9 @@ async def send_digests(
                 status, retry_at, reply = next_state(
                     claim.scheduled_at, claim.attempts + 1, outcome, app.now, max_age
                 )
-                async with app.session() as session:
+                async with app.engine.connect() as connection:
                     await record_attempt(
-                        session, DigestRow, claim.id, instance=instance, now=app.now,
+                        connection, DigestRow, claim.id, instance=instance, now=app.now,
                         outcome=outcome.outcome.value, reply=reply, new_status=status,
                         retry_at=retry_at,
                     )  # fmt: skip
@@ -275,10 +285,11 @@ async def preview_digests(
         plans = await schedules(session, app, people)
     domain = mail_domain(app.settings.mail_from)
     result = []
+    cache = FactsCache()  # each contract read once per run, not once per batch
     for start in range(0, len(people), BATCH):
         chunk = people[start : start + BATCH]
         async with app.session() as session:
-            batch = await load_batch(session, app, chunk)
+            batch = await load_batch(session, app, chunk, cache)
         for person in chunk:
             plan = plans[person]
             frequency = "weekly" if plan.frequency == "off" else plan.frequency

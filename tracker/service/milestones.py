@@ -160,5 +160,7 @@ async def snooze_milestone(
         if note:
             detail += f" ({note})"
         session.add(record_event(contract, "milestone_snoozed", detail, app.now))
+        # Lead reminders are held by the due query; the next nag time moves here.
+        await replan_contract(session, contract, app.policy, app.now, app.settings.mail_from)
         await session.commit()
     return detail

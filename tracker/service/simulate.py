@@ -12,7 +12,6 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
 
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tracker.domain.calendar import LONDON
 from tracker.domain.reminders import SEND_TIME
 from tracker.errors import InvalidValue
+from tracker.mail.mime import OutgoingMessage
 from tracker.mail.model import DeliveryOutcome, Outcome
 from tracker.service.app import App, make_app, opened
 from tracker.service.contracts import load_contract, refresh
@@ -45,7 +45,7 @@ class RecordingTransport:
     """Accepts every message; optionally also writes it through another transport."""
 
     also: object | None = None
-    sent: list[EmailMessage] = field(default_factory=list)
+    sent: list[OutgoingMessage] = field(default_factory=list)
 
     async def __aenter__(self) -> RecordingTransport:
         if self.also is not None:
@@ -59,7 +59,7 @@ class RecordingTransport:
             await self.also.__aexit__(kind, exc, tb)  # type: ignore[attr-defined]
 
     async def send(
-        self, message: EmailMessage, recipients: Sequence[str]
+        self, message: OutgoingMessage, recipients: Sequence[str]
     ) -> dict[str, DeliveryOutcome]:
         self.sent.append(message)
         if self.also is not None:
@@ -127,7 +127,7 @@ async def simulate(
                 SimulatedEmail(
                     send_at=copy.now, recipient=r.reminder.recipient, role=r.reminder.role,
                     ref=r.email.ref, kind=r.email.kind, lead=r.reminder.lead,
-                    subject=transport.sent[-len(report.results) + i]["Subject"],
+                    subject=transport.sent[-len(report.results) + i].subject,
                     message_id=r.reminder.message_id,
                 )
                 for i, r in enumerate(report.results)

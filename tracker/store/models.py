@@ -157,6 +157,15 @@ class MilestoneRow(Base):
     #: Reminders and nags are held until this day (London); the due date never moves.
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     snooze_note: Mapped[str | None] = mapped_column(Text)
+    #: When the sweep next has to look at this open decision for a nag: the nag after the
+    #: latest one planned (the first if none), not before the snooze ends; None: no nags.
+    #: Kept in step by ``tracker.service.planning.nag_schedule`` (re-planning and sweep).
+    next_nag_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The configured default nag interval ``next_nag_at`` was worked out with, so a sweep
+    #: under another configuration notices; None when it does not depend on it (the
+    #: contract sets its own interval, the milestone is closed or a fact, or the value
+    #: is a bound that holds under any policy, as the upgrade to 0007 leaves it).
+    nag_default_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -167,10 +176,11 @@ class MilestoneRow(Base):
         # The timeline, digest and reminder planning read open milestones by due date.
         Index("ix_milestones_status_due", "status", "due"),
         Index("ix_milestones_due", "due"),
-        # The sweep's nag query reads open decisions (not dated facts) that are overdue:
-        # with the kind in the index, the open past contract starts and ends (which stay
-        # open forever, one per contract) are not read every minute.
-        Index("ix_milestones_status_kind_due", "status", "kind", "due"),
+        # The sweep's nag query: a range scan on next_nag_at <= now, plus, per decision
+        # kind, milestones worked out under another default interval than the current one
+        # (a changed configuration). Neither grows with the data while nothing is due.
+        Index("ix_milestones_next_nag_at", "next_nag_at"),
+        Index("ix_milestones_kind_nag_default_days", "kind", "nag_default_days"),
     )
 
 

@@ -14,11 +14,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    Dialect,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tracker.domain.reminders import collapse, released_through
 from tracker.domain.types import MilestoneStatus
+from tracker.store.direct import DirectConnection, Prepared
 from tracker.store.models import DeliveryAttemptRow, DigestRow, MilestoneRow, ReminderRow
 
 PLANNED = "planned"
@@ -183,12 +195,8 @@ async def claim_batch(
         await session.commit()
         return []
     chosen, collapsed = collapse(await _companions(session, picked, now, lock=True))
-    claimed: list[DueReminder] = []
-    for row in chosen:
-        values = claim_values(instance, now, lease, row.attempts)
-        if await take(session, ReminderRow, row.id, row.status, values, now):
-            claimed.append(row)
-    claimed_ids = {r.id for r in claimed}
+    claimed_ids = await _take_due(session, [row.id for row in chosen], now, today, instance, lease)
+    claimed = [row for row in chosen if row.id in claimed_ids]
     for row, into in collapsed:
         if into.id in claimed_ids:
             changes = {"status": COLLAPSED, "collapsed_into": into.id}
@@ -197,8 +205,38 @@ async def claim_batch(
     return claimed
 
 
-async def record_attempt(
+async def _take_due(
     session: AsyncSession,
+    ids: list[int],
+    now: datetime,
+    today: date,
+    instance: str,
+    lease: timedelta,
+) -> set[int]:
+    """Claim the rows among ``ids`` that are still due, in one conditional UPDATE.
+
+    The condition is the due condition itself, so a row another sweep claimed (or that
+    was sent, or re-planned) since we read it is left alone; RETURNING says which rows
+    this claim got. One statement per batch rather than one per row: at 100 rows a
+    batch, per-row claims cost more than a millisecond per message sent.
+    """
+    if not ids:
+        return set()
+    result = await session.execute(
+        update(ReminderRow)
+        .where(ReminderRow.id.in_(ids), _due_condition(now, today))
+        .values(
+            status=SENDING, claimed_by=instance, lease_until=now + lease,
+            attempts=ReminderRow.attempts + 1, updated_at=now,
+        )
+        .returning(ReminderRow.id)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    return set(result.scalars())
+
+
+async def record_attempt(
+    connection: AsyncConnection | DirectConnection,
     model: Claimable,
     row_id: int,
     *,
@@ -213,27 +251,67 @@ async def record_attempt(
 
     Returns False when the claim was lost (our lease ran out and another instance took
     the row): the attempt is still kept in the history, the row is left to its new owner.
+    One transaction per message, committed before the next message is sent, so a crash
+    leaves at most the message in flight sent but unrecorded. This runs for every
+    message, so it goes straight to the driver (see :mod:`tracker.store.direct`); a
+    sender holds one :class:`DirectConnection` for its whole batch.
     """
-    link = {"reminder_id": row_id} if model is ReminderRow else {"digest_id": row_id}
-    # A plain INSERT, not session.add(): one row per message sent, no unit of work to flush.
-    await session.execute(
-        insert(DeliveryAttemptRow).values(
-            at=now, outcome=outcome, reply=reply[:2000], instance=instance, **link
-        )
-    )
-    values: dict[str, Any] = {"status": new_status, "last_reply": reply[:2000], "updated_at": now}
+    direct = connection if isinstance(connection, DirectConnection) else None
+    direct = direct or await DirectConnection.of(connection)  # type: ignore[arg-type]
+    key = (model, new_status, direct.dialect.name)
+    if key not in _RECORD_STATEMENTS:
+        _RECORD_STATEMENTS[key] = _record_statements(model, new_status, direct.dialect)
+    attempt, change = _RECORD_STATEMENTS[key]
+    link = "a_reminder" if model is ReminderRow else "a_digest"
+    counts = await direct.transaction(
+        [
+            (attempt, {"a_at": now, "a_outcome": outcome, "a_reply": reply[:2000],
+                       "a_instance": instance, "a_reminder": None, "a_digest": None,
+                       link: row_id}),
+            (change, {"p_id": row_id, "p_instance": instance, "p_status": new_status,
+                      "p_reply": reply[:2000], "p_now": now, "p_due": retry_at or now}),
+        ]
+    )  # fmt: skip
+    return counts[1] == 1
+
+
+#: Compiled record statements by (model, new status, dialect name).
+_RECORD_STATEMENTS: dict[tuple[Claimable, str, str], tuple[Prepared, Prepared]] = {}
+
+
+def _record_statements(
+    model: Claimable, new_status: str, dialect: Dialect
+) -> tuple[Prepared, Prepared]:
+    """(attempt INSERT, row UPDATE) for an outcome, compiled for ``dialect``.
+
+    The UPDATE applies only while the row is still ours (``sending``, claimed by us).
+    A sent row gets its ``sent_at``; a row to retry goes back to ``planned``, due at
+    its retry time and unclaimed.
+    """
+    values: dict[str, Any] = {
+        "status": bindparam("p_status"),
+        "last_reply": bindparam("p_reply"),
+        "updated_at": bindparam("p_now"),
+    }
     if new_status == SENT:
-        values["sent_at"] = now
+        values["sent_at"] = bindparam("p_now")
     if new_status == PLANNED:
-        values.update(due_at=retry_at or now, claimed_by=None, lease_until=None)
-    result = await session.execute(
+        values.update(due_at=bindparam("p_due"), claimed_by=null(), lease_until=null())
+    change = (
         update(model)
-        .where(model.id == row_id, model.status == SENDING, model.claimed_by == instance)
+        .where(
+            model.id == bindparam("p_id"),
+            model.status == SENDING,
+            model.claimed_by == bindparam("p_instance"),
+        )
         .values(**values)
-        .execution_options(synchronize_session=False)
     )
-    await session.commit()
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    attempt = insert(DeliveryAttemptRow).values(
+        at=bindparam("a_at"), outcome=bindparam("a_outcome"), reply=bindparam("a_reply"),
+        instance=bindparam("a_instance"), reminder_id=bindparam("a_reminder"),
+        digest_id=bindparam("a_digest"),
+    )  # fmt: skip
+    return Prepared.compile(attempt, dialect), Prepared.compile(change, dialect)
 
 
 async def release(
