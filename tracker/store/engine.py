@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import warnings
 from typing import Any
 
@@ -46,6 +47,19 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+#: Oldest SQLite the queries run on: UPDATE ... RETURNING (claims) needs 3.35.
+SQLITE_MINIMUM = (3, 35, 0)
+
+
+def _require_sqlite(version: tuple[int, int, int], text: str) -> None:
+    """One clear line instead of a syntax error deep in the first sweep."""
+    if version < SQLITE_MINIMUM:
+        needed = ".".join(str(n) for n in SQLITE_MINIMUM)
+        raise ConfigError(
+            f"database URL: SQLite {needed} or later is needed; this Python uses SQLite {text}"
+        )
+
+
 def create_engine(url: str, *, busy_timeout_ms: int | None = None) -> AsyncEngine:
     """An async engine for a SQLite or PostgreSQL URL, configured for this product.
 
@@ -58,6 +72,7 @@ def create_engine(url: str, *, busy_timeout_ms: int | None = None) -> AsyncEngin
         raise ConfigError(f"database URL: {url!r} is not a database URL") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        _require_sqlite(sqlite3.sqlite_version_info, sqlite3.sqlite_version)
         if parsed.drivername != "sqlite+aiosqlite":
             parsed = parsed.set(drivername="sqlite+aiosqlite")
         engine = create_async_engine(parsed, connect_args={"timeout": timeout_ms / 1000})
