@@ -4,9 +4,9 @@ Every tracker email has the same shape: a handful of one-line headers, a plain-t
 part and an HTML part. Building that through :class:`email.message.EmailMessage` and
 flattening it again in the SMTP client cost ~3 ms per message, more than sending it
 (benchmark 2 in ``bench/``); writing the bytes here costs a tenth of that. The pieces
-that need care still come from the standard library: long or non-ASCII header values
-are folded and encoded by :mod:`email.policy` (RFC 2047, or raw UTF-8 under SMTPUTF8
-when an address needs it), bodies are quoted-printable by :func:`binascii.b2a_qp`.
+that need care still come from the standard library: non-ASCII header values
+are encoded by :class:`email.header.Header` (RFC 2047; an address that is not ASCII
+goes raw under SMTPUTF8), bodies are quoted-printable by :func:`binascii.b2a_qp`.
 Tests parse the bytes back with the :mod:`email` parser, as a mail client would.
 
 Header values must already be one safe line (see ``tracker.mail.build.header_text``):
@@ -21,10 +21,15 @@ import email.policy
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.header import Header
 from email.message import EmailMessage
 
 #: RFC 5322's recommended line length; shorter ASCII headers go out as they are.
 _FOLD_AT = 78
+
+#: Headers holding one address: raw UTF-8 when not ASCII (encoded words are not
+#: allowed inside an address).
+_ADDRESS_HEADERS = frozenset({"From", "To"})
 
 #: Longest word an ASCII header may carry unencoded: lines stay under RFC 5322's 998.
 _WORD_LIMIT = 900
@@ -100,17 +105,20 @@ def write_alternative(
 def _header(name: str, value: str, smtputf8: bool) -> bytes:
     """``Name: value`` CRLF, folded at spaces to 78 columns where it can be.
 
-    ASCII values are folded here; a non-ASCII value, or a word too long for a line
-    (RFC 5322's hard limit is 998), is folded and encoded by the email policy: RFC 2047
-    encoded words, or raw UTF-8 in an SMTPUTF8 message.
+    ASCII values are folded here. A non-ASCII address goes raw (UTF-8, RFC 6532: the
+    message is then SMTPUTF8); any other non-ASCII value, or a word too long for a line
+    (RFC 5322's hard limit is 998), becomes RFC 2047 encoded words, the whole value
+    encoded so that every space survives (the policy folder drops spaces between
+    encoded words).
     """
     if "\r" in value or "\n" in value:
         raise ValueError(f"header {name} holds a line break")
     if value.isascii() and (len(name) + 2 + len(value) <= _FOLD_AT or _foldable(value)):
         return _fold_ascii(f"{name}: {value}", len(name) + 1).encode("ascii")
-    policy = email.policy.SMTPUTF8 if smtputf8 else email.policy.SMTP
-    folded: str = policy.header_factory(name, value).fold(policy=policy)
-    return folded.encode("utf-8" if smtputf8 else "ascii")
+    if smtputf8 and name in _ADDRESS_HEADERS:
+        return f"{name}: {value}\r\n".encode()
+    encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded}\r\n".encode("ascii")
 
 
 def _foldable(value: str) -> bool:
