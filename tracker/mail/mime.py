@@ -52,9 +52,6 @@ class OutgoingMessage:
     data: bytes
     smtputf8: bool = False
 
-    def as_bytes(self) -> bytes:
-        return self.data
-
     def parsed(self) -> EmailMessage:
         """The message as a mail client reads it (tests, and tools that inspect a message):
         line ends become the local ``\\n``, as they do when a client stores a message."""

@@ -92,25 +92,10 @@ async def sweep(
     report = SweepReport()
     async with app.session() as session:
         report.nags_planned = await plan_nags(session, app)
-    stop = should_stop or (lambda: False)
-    await _batches(app, transport, me, report, max_batches, stop, on_result, keep_results)
-    return report
-
-
-async def _batches(
-    app: App,
-    transport: Transport,
-    me: str,
-    report: SweepReport,
-    max_batches: int | None,
-    stop: Callable[[], bool],
-    on_result: Listener | None,
-    keep_results: bool,
-) -> None:
-    """Claim and deliver batch after batch until nothing is due (or told to stop)."""
     lease = timedelta(seconds=app.settings.lease_seconds)
     max_age = timedelta(hours=app.settings.retry_max_hours)
     batches = 0
+    stop = should_stop or (lambda: False)
     while (max_batches is None or batches < max_batches) and not stop():
         async with app.session() as session:
             claimed = await claim_batch(
@@ -122,10 +107,8 @@ async def _batches(
         batches += 1
         emails = await build_emails(app, claimed)
         pending = list(zip(claimed, emails, strict=True))
-        ahead = _BuildAhead(emails)
-        await _deliver(
-            app, transport, me, pending, ahead, max_age, report, on_result, stop, keep_results
-        )
+        await _deliver(app, transport, me, pending, max_age, report, on_result, stop, keep_results)
+    return report
 
 
 async def _deliver(
@@ -133,7 +116,6 @@ async def _deliver(
     transport: Transport,
     me: str,
     pending: list[tuple[DueReminder, ReminderEmail]],
-    ahead: _BuildAhead,
     max_age: timedelta,
     report: SweepReport,
     on_result: Listener | None,
@@ -146,6 +128,7 @@ async def _deliver(
     most one message sent but unrecorded. The next message is built while the current
     one is sent, and one database connection records the whole batch.
     """
+    ahead = _BuildAhead([email for _, email in pending])
 
     async def send_one(item: tuple[DueReminder, ReminderEmail]) -> None:
         reminder, email = item

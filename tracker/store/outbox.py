@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     Dialect,
+    SQLColumnExpression,
     and_,
     bindparam,
     delete,
@@ -167,7 +168,11 @@ async def take(
     return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 
 
-def claim_values(instance: str, now: datetime, lease: timedelta, attempts: int) -> dict[str, Any]:
+def claim_values(
+    instance: str, now: datetime, lease: timedelta, attempts: int | SQLColumnExpression[int]
+) -> dict[str, Any]:
+    """A claim's new values; ``attempts`` is the count before it (a number, or the
+    column itself when many rows are claimed in one statement)."""
     return {
         "status": SENDING,
         "claimed_by": instance,
@@ -225,13 +230,10 @@ async def _take_due(
     result = await session.execute(
         update(ReminderRow)
         .where(ReminderRow.id.in_(ids), _due_condition(now, today))
-        .values(
-            status=SENDING, claimed_by=instance, lease_until=now + lease,
-            attempts=ReminderRow.attempts + 1, updated_at=now,
-        )
+        .values(**claim_values(instance, now, lease, ReminderRow.attempts), updated_at=now)
         .returning(ReminderRow.id)
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     return set(result.scalars())
 
 
@@ -256,8 +258,10 @@ async def record_attempt(
     message, so it goes straight to the driver (see :mod:`tracker.store.direct`); a
     sender holds one :class:`DirectConnection` for its whole batch.
     """
-    direct = connection if isinstance(connection, DirectConnection) else None
-    direct = direct or await DirectConnection.of(connection)  # type: ignore[arg-type]
+    if isinstance(connection, DirectConnection):
+        direct = connection
+    else:
+        direct = await DirectConnection.of(connection)
     key = (model, new_status, direct.dialect.name)
     if key not in _RECORD_STATEMENTS:
         _RECORD_STATEMENTS[key] = _record_statements(model, new_status, direct.dialect)
