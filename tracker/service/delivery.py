@@ -29,6 +29,7 @@ from tracker.mail.transport import MailConfigError, Transport
 from tracker.service.app import App
 from tracker.service.planning import contract_policy, mail_domain, nag_schedule
 from tracker.service.views import summarise
+from tracker.store.filters import one_of
 from tracker.store.models import ContractPolicyRow, ContractRow, MilestoneRow, ReminderRow
 from tracker.store.outbox import FAILED, PLANNED, SENT, Claimable, DueReminder, release
 from tracker.store.types import UTCDateTime
@@ -84,16 +85,6 @@ _MOVE = (
 )
 
 
-async def _in_chunks(
-    session: AsyncSession, ids: Sequence[int], query: Callable[[list[int]], Any]
-) -> list[Any]:
-    """Rows of ``query(chunk)`` for every 500 of ``ids`` (bounded IN lists)."""
-    rows: list[Any] = []
-    for start in range(0, len(ids), 500):
-        rows.extend((await session.execute(query(list(ids[start : start + 500])))).all())
-    return rows
-
-
 def _latest_nag_rows(
     app: App, milestone: MilestoneRow, rule: ReminderPolicy, owner: str | None,
     sponsor: str | None, stored: set[tuple[int, str]], domain: str,
@@ -140,21 +131,24 @@ async def _nag_work(
     ).all()
     if not rows:
         return [], []
+    dialect = session.get_bind().dialect.name
+    contract_ids = sorted({m.contract_id for m, _, _ in rows})
     overrides: dict[int, list[ContractPolicyRow]] = {}
-    for (p,) in await _in_chunks(
-        session,
-        sorted({m.contract_id for m, _, _ in rows}),
-        lambda chunk: select(ContractPolicyRow).where(ContractPolicyRow.contract_id.in_(chunk)),
+    for p in await session.scalars(
+        select(ContractPolicyRow).where(
+            one_of(dialect, ContractPolicyRow.contract_id, contract_ids, Integer())
+        )
     ):
         overrides.setdefault(p.contract_id, []).append(p)
     stored: dict[tuple[int, date], set[tuple[int, str]]] = {}
-    for mid, due, lead, recipient in await _in_chunks(
-        session,
-        [m.id for m, _, _ in rows],
-        lambda chunk: select(
+    for mid, due, lead, recipient in await session.execute(
+        select(
             ReminderRow.milestone_id, ReminderRow.milestone_due, ReminderRow.lead,
             ReminderRow.recipient,
-        ).where(ReminderRow.milestone_id.in_(chunk), ReminderRow.lead < 0),
+        ).where(
+            one_of(dialect, ReminderRow.milestone_id, [m.id for m, _, _ in rows], Integer()),
+            ReminderRow.lead < 0,
+        )
     ):  # fmt: skip
         stored.setdefault((mid, due), set()).add((lead, recipient))
     released = released_through(app.now)

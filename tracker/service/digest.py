@@ -19,30 +19,25 @@ contracts, 17 per person, where 200 people sharing 1,000 contracts touch 5 per p
 from __future__ import annotations
 
 import itertools
-import json
 import shlex
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     Integer,
     String,
     and_,
-    any_,
-    bindparam,
     func,
     literal_column,
     or_,
     select,
     union,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import TypeEngine
 
 from tracker.domain.digest import FREQUENCIES, WEEKDAYS, parse_time
 from tracker.domain.funding import totals_warnings, year_gaps
@@ -76,6 +71,7 @@ from tracker.mail.model import (
 from tracker.service.app import App
 from tracker.service.delivery import KIND_LABELS
 from tracker.service.views import close_command
+from tracker.store.filters import one_of
 from tracker.store.models import (
     ContractRow,
     CostRow,
@@ -372,26 +368,6 @@ class Batch:
     people_contracts: dict[str, list[int]]
     failures: dict[int, list[DigestFailure]]
     last_sent: dict[str, datetime]
-
-
-def one_of(
-    dialect: str,
-    column: Any,
-    values: Sequence[int] | Sequence[str],
-    item: TypeEngine[Any],
-) -> ColumnElement[bool]:
-    """``column`` is one of ``values``, passed as a single parameter (a PostgreSQL array,
-    a JSON array read with ``json_each`` on SQLite), so the statement is the same whatever
-    their number: no parameter per value, no limit on how many."""
-    if dialect == "postgresql":
-        return cast(
-            ColumnElement[bool],
-            column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(item))),
-        )
-    listed = func.json_each(bindparam(None, json.dumps(list(values)), type_=String)).table_valued(
-        "value"
-    )
-    return cast(ColumnElement[bool], column.in_(select(listed.c.value)))
 
 
 #: The statements :func:`load_batch` runs, whatever the number of people or contracts.
