@@ -11,15 +11,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 import uuid
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from loop_thread import run_in_thread
 from sqlalchemy.engine import URL, make_url
 
 PG_ENV = "TRACKER_TEST_PG_URL"
@@ -40,26 +39,7 @@ def _pg_required() -> bool:
 
 
 def _run(coro: Coroutine[Any, Any, _T]) -> _T:
-    """Run ``coro`` to completion on a private event loop in a helper thread.
-
-    Keeps the fixtures synchronous and independent of whatever loop pytest-asyncio has
-    (or has not) set up for the test itself.
-    """
-    result: list[_T] = []
-    error: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(asyncio.run(coro))
-        except BaseException as exc:
-            error.append(exc)
-
-    thread = threading.Thread(target=target, name="pg-fixture")
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
+    return run_in_thread(coro, "pg-fixture")
 
 
 def _masked(url: URL) -> str:

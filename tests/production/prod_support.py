@@ -3,11 +3,9 @@ the test modules; a uniquely named module, since tests/ has no packages)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+from loop_thread import run_in_thread
 from sqlalchemy.engine import make_url
 
 _T = TypeVar("_T")
@@ -42,22 +41,7 @@ assert DUE_COUNT == 2000
 
 
 def run_async(coro: Coroutine[Any, Any, _T]) -> _T:
-    """Run ``coro`` on a private loop in a helper thread (independent of pytest-asyncio)."""
-    result: list[_T] = []
-    error: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(asyncio.run(coro))
-        except BaseException as exc:
-            error.append(exc)
-
-    thread = threading.Thread(target=target, name="production-sql")
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
+    return run_in_thread(coro, "production-sql")
 
 
 def asyncpg_dsn(url: str) -> str:

@@ -38,10 +38,12 @@ from reliability_support import (
     ThreadedSmtpServer,
     TlsCert,
     TrackerEnv,
-    _isolate,
     copy_database,
     in_process,
 )
+
+# isort: split
+from cli_support import isolate  # on sys.path once reliability_support is imported
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -56,7 +58,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 @pytest.fixture
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    _isolate(monkeypatch, tmp_path)
+    isolate(monkeypatch, tmp_path)
     return tmp_path
 
 
@@ -81,7 +83,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("reliability-seeded")
     path = base / "t.db"
     with pytest.MonkeyPatch.context() as monkeypatch:
-        _isolate(monkeypatch, base)
+        isolate(monkeypatch, base)
         for seed in (LANCS_SEED, WM_SEED):
             result = in_process(
                 ["--db", f"sqlite+aiosqlite:///{path}", "--now", NOW, "import", str(seed)]
@@ -113,7 +115,7 @@ def smtp() -> Iterator[ThreadedSmtpServer]:
 def env(smtp: ThreadedSmtpServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TrackerEnv:
     """The threaded server as TRACKER_SMTP_HOST/PORT (security none), a fresh SQLite file,
     HOME/XDG and the working directory under ``tmp_path``, no outer TRACKER_* variable."""
-    _isolate(monkeypatch, tmp_path)
+    isolate(monkeypatch, tmp_path)
     tracker_env = TrackerEnv(
         tmp=tmp_path, db_path=tmp_path / "tracker.db", smtp=smtp, monkeypatch=monkeypatch
     )

@@ -10,7 +10,6 @@ aiosmtpd server with fault switches and Message-ID records).
 from __future__ import annotations
 
 import io
-import os
 import socket
 import sqlite3
 import ssl
@@ -23,8 +22,6 @@ from contextlib import redirect_stderr, redirect_stdout, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 _TESTS = Path(__file__).resolve().parents[1]
 for _folder in (_TESTS / "cli", _TESTS / "mail"):
@@ -108,19 +105,6 @@ def account(db_path: Path, expected: int) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------------- the CLI in-process
-
-
-def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("TRACKER_"):
-            monkeypatch.delenv(name, raising=False)
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.chdir(tmp_path)
 
 
 def in_process(argv: list[str]) -> Result:

@@ -157,9 +157,9 @@ def fuzz_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("fuzz")
     path = base / "t.db"
     with pytest.MonkeyPatch.context() as monkeypatch:
-        from reliability_support import _isolate
+        from cli_support import isolate
 
-        _isolate(monkeypatch, base)
+        isolate(monkeypatch, base)
         assert in_process(["--db", f"sqlite+aiosqlite:///{path}", "init"]).code == 0
     EMPTY_DUMP[:] = [dump(path)]
     return path
