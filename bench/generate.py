@@ -39,7 +39,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tracker.domain.calendar import LONDON, add_months
 from tracker.domain.digest import current_period, digest_message_id
 from tracker.domain.milestones import derive_milestones
-from tracker.domain.reminders import latest_nag, message_id, plan_leads, recipients_for, send_time
+from tracker.domain.reminders import (
+    latest_nag,
+    mail_domain,
+    message_id,
+    plan_leads,
+    recipients_for,
+    send_time,
+)
 from tracker.domain.types import (
     FACT_KINDS,
     Contract,
@@ -53,7 +60,8 @@ from tracker.domain.types import (
     MilestoneKind,
 )
 from tracker.policy import Policy, load_policy
-from tracker.service.planning import contract_policy, mail_domain, nag_schedule
+from tracker.service.reminders.nags import nag_schedule
+from tracker.service.reminders.policy import contract_policy
 from tracker.settings import Settings
 from tracker.store.engine import create_engine
 from tracker.store.models import (

@@ -222,7 +222,7 @@ async def bench_idle(
     size: Size, backend: str, small: App, large: App, counts: tuple[int, int]
 ) -> Result:
     from tracker.mail.transport import make_transport
-    from tracker.service.sweep import sweep
+    from tracker.service.reminders.send import sweep
 
     async def once(app: App) -> float:
         began = time.perf_counter()
@@ -289,7 +289,7 @@ async def bench_replan(
 ) -> list[Result]:
     from tracker.domain.types import FinancialYear
     from tracker.service.contracts import add_cost, extend
-    from tracker.service.inputs import CostInput
+    from tracker.service.registers.inputs import CostInput
 
     results = []
     s_ext, l_ext = await _extendable(small), await _extendable(large)
@@ -358,8 +358,8 @@ async def bench_digest(size: Size, backend: str, small: App, large: App, workdir
     async def batch_statements(app: App) -> list[int]:
         """Statements of each load_batch of a preview run (batches of BATCH people, one
         cache along the run, as preview_digests does): constant is the target."""
-        from tracker.service.digest import FactsCache, all_recipients, load_batch
-        from tracker.service.digest_send import BATCH
+        from tracker.service.digest.gather import FactsCache, all_recipients, load_batch
+        from tracker.service.digest.send import BATCH
 
         counts = []
         async with app.session() as session:

@@ -20,8 +20,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from tracker.errors import TrackerError
 from tracker.service.app import App
-from tracker.service.status import beat
-from tracker.service.sweep import instance_name
+from tracker.service.reminders.send import instance_name
+from tracker.service.views.status import beat
 
 from .sweep import digest_job, sweep_job
 

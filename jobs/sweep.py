@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from tracker.mail.transport import make_transport
 from tracker.service.app import App
-from tracker.service.digest_send import DigestReport, DigestResult, send_digests
-from tracker.service.sweep import SendResult, SweepReport, sweep
+from tracker.service.digest.send import DigestReport, DigestResult, send_digests
+from tracker.service.reminders.send import SendResult, SweepReport, sweep
 
 log = logging.getLogger("tracker.sweep")
 

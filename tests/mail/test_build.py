@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tracker.mail import build
-from tracker.mail.build import render_reminder, subject_line
+from tracker.mail import reminder as build
 from tracker.mail.model import DecisionLink, GapRow, ReminderEmail
+from tracker.mail.reminder import render_reminder
+from tracker.mail.render import subject_line
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

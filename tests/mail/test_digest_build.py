@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from test_build import EVIL, flat, header_names, html_part, reparsed, text_part
 
-from tracker.mail import digest_build
-from tracker.mail.digest_build import render_digest
+from tracker.mail import digest as digest_build
+from tracker.mail.digest import render_digest
 from tracker.mail.model import (
     DigestChange,
     DigestContract,

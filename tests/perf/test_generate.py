@@ -22,9 +22,10 @@ from tracker.domain.types import FACT_KINDS, MilestoneKind
 from tracker.mail.transport import OutboxTransport
 from tracker.policy import load_policy
 from tracker.service.app import App
-from tracker.service.delivery import nags_due
-from tracker.service.planning import contract_policy, refresh_contract
-from tracker.service.sweep import sweep
+from tracker.service.reminders.nags import nags_due
+from tracker.service.reminders.plan import refresh_contract
+from tracker.service.reminders.policy import contract_policy
+from tracker.service.reminders.send import sweep
 from tracker.settings import Settings
 from tracker.store.models import (
     ContractPolicyRow,

@@ -3,7 +3,7 @@ every email and digest); the regex must refuse exactly what ``_is_unsafe`` refus
 
 from __future__ import annotations
 
-from tracker.mail.build import _UNSAFE, _is_unsafe, header_text
+from tracker.mail.render import _UNSAFE, _is_unsafe, header_text
 
 
 def test_regex_matches_the_per_character_rule_for_every_code_point() -> None:

@@ -29,7 +29,7 @@ from tracker.domain.money import LIMIT, PENNY, parse_money
 from tracker.domain.text import parse_positive_int, parse_text
 from tracker.domain.types import FinancialYear
 from tracker.errors import InvalidValue
-from tracker.service.inputs import (
+from tracker.service.registers.inputs import (
     CONTRACT_FIELDS,
     COST_FIELDS,
     DECISION_FIELDS,

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from tracker.service.app import App, make_app, opened
-from tracker.service.inputs import ContractInput, parse_contract
+from tracker.service.registers.inputs import ContractInput, parse_contract
 from tracker.store.models import Base, ContractRow, EventRow, MilestoneRow
 
 #: Monday 3 June 2024, 09:00 UTC: before every derived date of ``BASE_CONTRACT``.

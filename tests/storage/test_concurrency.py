@@ -18,8 +18,8 @@ import tracker.service.contracts as contracts_module
 import tracker.store.engine as engine_module
 from tracker.service.app import App, make_app, opened
 from tracker.service.contracts import add_contracts, add_funding
-from tracker.service.inputs import ContractInput, parse_funding
-from tracker.service.views import contract_detail
+from tracker.service.registers.inputs import ContractInput, parse_funding
+from tracker.service.views.contracts import contract_detail
 from tracker.store.engine import SQLITE_BUSY_TIMEOUT_MS
 from tracker.store.models import ContractRow, EventRow, FundingRow
 

@@ -1,5 +1,5 @@
 """The digest reads only what it shows and works each contract out once per run; what
-it shows is what the read models say (``tracker.service.views.summarise``, which ``show``,
+it shows is what the read models say (``tracker.service.views.contracts.summarise``, which ``show``,
 ``list``, ``gaps`` and the reminders use).
 
 The reference below is the digest as it was built before: every contract loaded with all
@@ -32,8 +32,7 @@ from tracker.mail.model import (
 )
 from tracker.service.app import App
 from tracker.service.contracts import add_contracts, extend
-from tracker.service.delivery import KIND_LABELS, decision_links
-from tracker.service.digest import (
+from tracker.service.digest.gather import (
     CHANGES_DAYS,
     ENDING_DAYS,
     UPCOMING_DAYS,
@@ -43,9 +42,10 @@ from tracker.service.digest import (
     compose,
     load_batch,
 )
-from tracker.service.inputs import ContractInput
 from tracker.service.milestones import close_milestone, snooze_milestone
-from tracker.service.views import ContractSummary, MilestoneView, summarise
+from tracker.service.registers.inputs import ContractInput
+from tracker.service.reminders.compose import KIND_LABELS, decision_links
+from tracker.service.views.contracts import ContractSummary, MilestoneView, summarise
 from tracker.store.models import (
     ContractRow,
     DigestRow,

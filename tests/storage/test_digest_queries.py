@@ -18,7 +18,7 @@ from sqlalchemy import event, func, insert, select, update
 
 from tracker.service.app import App
 from tracker.service.contracts import add_contracts
-from tracker.service.digest import (
+from tracker.service.digest.gather import (
     STATEMENTS,
     Batch,
     FactsCache,
@@ -26,7 +26,7 @@ from tracker.service.digest import (
     compose,
     load_batch,
 )
-from tracker.service.inputs import ContractInput
+from tracker.service.registers.inputs import ContractInput
 from tracker.store.models import (
     ContractPolicyRow,
     ContractRow,

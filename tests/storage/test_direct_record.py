@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from tracker.service.app import App
 from tracker.service.contracts import add_contracts
-from tracker.service.inputs import ContractInput
+from tracker.service.registers.inputs import ContractInput
 from tracker.store.direct import DirectConnection, Prepared
 from tracker.store.models import DeliveryAttemptRow, ReminderRow
 from tracker.store.outbox import FAILED, PLANNED, SENDING, SENT, claim_values, record_attempt, take

@@ -26,9 +26,14 @@ from tracker.service.contracts import (
     extend,
 )
 from tracker.service.derive import NO_LONGER_APPLIES
-from tracker.service.importer import read_contracts
-from tracker.service.inputs import ContractInput, parse_cost, parse_funding, parse_milestone
 from tracker.service.milestones import close_milestone
+from tracker.service.registers.inputs import (
+    ContractInput,
+    parse_cost,
+    parse_funding,
+    parse_milestone,
+)
+from tracker.service.registers.read import read_contracts
 from tracker.store.models import ContractRow, MilestoneRow
 
 REF = "TEST/2024/1"

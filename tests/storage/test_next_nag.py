@@ -32,10 +32,9 @@ from tracker.service.contracts import (
     refresh_all,
     set_policy,
 )
-from tracker.service.delivery import nags_due, plan_nags
-from tracker.service.inputs import ContractInput, PolicyInput, parse_cost, parse_funding
 from tracker.service.milestones import close_milestone, snooze_milestone
-from tracker.service.planning import nag_plannable_at
+from tracker.service.registers.inputs import ContractInput, PolicyInput, parse_cost, parse_funding
+from tracker.service.reminders.nags import nag_plannable_at, nags_due, plan_nags
 from tracker.store.engine import create_engine
 from tracker.store.models import ContractRow, MilestoneRow, ReminderRow
 from tracker.store.schema import alembic_config, upgrade

@@ -8,8 +8,8 @@ from email.utils import format_datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.mail.build import header_text
 from tracker.mail.mime import OutgoingMessage, write_alternative
+from tracker.mail.render import header_text
 
 DATE = format_datetime(datetime(2024, 9, 2, 8, 0, tzinfo=UTC))
 

@@ -15,7 +15,7 @@ import pytest
 
 from tracker.domain.calendar import LONDON
 from tracker.domain.reminders import latest_nag, released_through, send_time
-from tracker.service.planning import nag_plannable_at, next_nag_at, snooze_end
+from tracker.service.reminders.nags import nag_plannable_at, next_nag_at, snooze_end
 
 Planned = list[tuple[datetime, int]]
 

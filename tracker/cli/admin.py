@@ -68,7 +68,7 @@ def status(
     Example: tracker status --json
     """
     from tracker.cli.output import print_json
-    from tracker.service.status import status as gather
+    from tracker.service.views.status import status as gather
 
     info = run_with_app(ctx, gather, check_schema=False)
     if json:
@@ -84,7 +84,7 @@ def _print_status(info: object) -> None:
 
     from tracker.cli.output import console
     from tracker.domain.calendar import LONDON
-    from tracker.service.status import Status
+    from tracker.service.views.status import Status
 
     assert isinstance(info, Status)
     out = console()

@@ -68,7 +68,7 @@ def add(
     """
     from tracker.errors import InvalidValue
     from tracker.service.contracts import add_contracts
-    from tracker.service.inputs import parse_contract
+    from tracker.service.registers.inputs import parse_contract
 
     raw: dict[str, Any] = {
         "ref": ref, "title": title, "provider": provider, "start": start, "end": end,
@@ -143,7 +143,7 @@ def import_file(
     Example: tracker import contracts.yaml --dry-run
     """
     from tracker.service.contracts import add_contracts
-    from tracker.service.importer import read_contracts
+    from tracker.service.registers.read import read_contracts
 
     contracts = read_contracts(file)
     result = run_with_app(ctx, lambda app: add_contracts(app, contracts, dry_run=dry_run))
@@ -177,7 +177,7 @@ def list_command(
     """
     from tracker.cli.output import console, print_json
     from tracker.cli.render import contracts_table
-    from tracker.service.views import list_contracts
+    from tracker.service.views.contracts import list_contracts
 
     summaries = run_with_app(ctx, lambda app: list_contracts(app, ending_within=ending_within))
     if json:
@@ -217,7 +217,7 @@ def show(
     """
     from tracker.cli.output import console, plain, print_json
     from tracker.cli.render import print_detail
-    from tracker.service.views import contract_detail
+    from tracker.service.views.contracts import contract_detail
 
     detail = run_with_app(ctx, lambda app: contract_detail(app, ref))
     if json:
@@ -259,7 +259,7 @@ def gaps(
     """
     from tracker.cli.output import console, plain, print_json
     from tracker.cli.render import gaps_table, print_warnings
-    from tracker.service.views import gaps as gather
+    from tracker.service.views.contracts import gaps as gather
 
     summaries = run_with_app(ctx, lambda app: gather(app, ref))
     if json:
@@ -297,7 +297,7 @@ def timeline(
     """
     from tracker.cli.output import console, print_json
     from tracker.cli.render import milestones_table
-    from tracker.service.views import timeline as gather
+    from tracker.service.views.contracts import timeline as gather
 
     items = run_with_app(ctx, lambda app: gather(app, days=days))
     if json:

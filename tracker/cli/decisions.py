@@ -40,7 +40,7 @@ def add(
     """
     from tracker.errors import InvalidValue
     from tracker.service.contracts import add_decision
-    from tracker.service.inputs import parse_decision
+    from tracker.service.registers.inputs import parse_decision
 
     raw = {
         "id": decision_id,

@@ -24,13 +24,13 @@ from tracker.cli.render import gaps_table, milestones_table, print_warnings
 from tracker.domain.calendar import LONDON
 from tracker.domain.dates import format_uk, parse_now
 from tracker.domain.money import format_gbp
-from tracker.mail.digest_build import render_digest
+from tracker.mail.digest import render_digest
 from tracker.service.app import App, make_app, opened
 from tracker.service.contracts import add_contracts
-from tracker.service.digest_send import preview_digests
-from tracker.service.importer import read_contracts
-from tracker.service.simulate import SimulatedEmail, simulate
-from tracker.service.views import ContractSummary, gaps
+from tracker.service.digest.send import preview_digests
+from tracker.service.registers.read import read_contracts
+from tracker.service.reminders.simulate import SimulatedEmail, simulate
+from tracker.service.views.contracts import ContractSummary, gaps
 
 
 @dataclass(frozen=True)

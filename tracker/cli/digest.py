@@ -50,8 +50,8 @@ def digest(
 
     async def _send(app: Any) -> Any:
         from tracker.mail.transport import make_transport
-        from tracker.service.digest_send import send_digests
-        from tracker.service.sweep import instance_name
+        from tracker.service.digest.send import send_digests
+        from tracker.service.reminders.send import instance_name
 
         return await send_digests(
             app,
@@ -67,8 +67,8 @@ def digest(
 
 async def _write_previews(app: Any, directory: Path, only: list[str] | None) -> list[Path]:
     from tracker.errors import InvalidValue
-    from tracker.mail.digest_build import render_digest
-    from tracker.service.digest_send import preview_digests
+    from tracker.mail.digest import render_digest
+    from tracker.service.digest.send import preview_digests
 
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -103,7 +103,7 @@ def recipient_set(
     Example: tracker recipient set cfo@example.org --digest off
     """
     from tracker.domain.emails import parse_email
-    from tracker.service.recipients import parse_digest_time, parse_frequency, set_recipient
+    from tracker.service.digest.recipients import parse_digest_time, parse_frequency, set_recipient
 
     address = parse_email(email, "EMAIL")
     frequency = parse_frequency(digest)

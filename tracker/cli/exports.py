@@ -90,7 +90,7 @@ def calendar(
     Example: tracker calendar --out milestones.ics --owner policy.partnerships@lancashire-opcc.example.org
     """
     from tracker.domain.emails import parse_email
-    from tracker.service.calendar_feed import calendar_feed
+    from tracker.service.views.calendar import calendar_feed
 
     address = parse_email(owner, "--owner") if owner is not None else None
     check_out(out)
@@ -129,7 +129,7 @@ def export_register(
     """
     from tracker.cli.output import print_json
     from tracker.errors import InvalidValue
-    from tracker.service.register import (
+    from tracker.service.registers.register import (
         RegisterRow,
         register_csv,
         register_rows,

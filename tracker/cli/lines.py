@@ -58,7 +58,7 @@ def funding_add(
     Example: tracker funding add LANCS-DRIVE --source "Partner contributions" --year 2025/26 --amount 50000 --status pledged --confirm-by 31/1/2025
     """
     from tracker.service.contracts import add_funding
-    from tracker.service.inputs import parse_funding
+    from tracker.service.registers.inputs import parse_funding
 
     line = _parse(
         parse_funding,
@@ -88,7 +88,7 @@ def cost_add(
     Example: tracker cost add LANCS-DRIVE --year 2025/26 --amount 32663.22 --category "Central support"
     """
     from tracker.service.contracts import add_cost
-    from tracker.service.inputs import parse_cost
+    from tracker.service.registers.inputs import parse_cost
 
     cost = _parse(parse_cost, {"year": year, "amount": amount, "category": category})
     typer.echo("Added " + run_with_app(ctx, lambda app: add_cost(app, ref, cost)))

@@ -55,7 +55,7 @@ def add(
     """
     from tracker.errors import InvalidValue
     from tracker.service.contracts import add_milestone
-    from tracker.service.inputs import parse_milestone
+    from tracker.service.registers.inputs import parse_milestone
 
     raw = {
         "kind": kind,
@@ -77,7 +77,7 @@ def add(
 def _target(target: str, kind: str | None) -> tuple[str | None, MilestoneKind | None, int | None]:
     """``REF KIND`` or a milestone ``ID`` alone, as (ref, kind, id)."""
     from tracker.errors import InvalidValue
-    from tracker.service.inputs import parse_kind
+    from tracker.service.registers.inputs import parse_kind
 
     if kind is not None:
         return target, parse_kind(kind, "KIND"), None

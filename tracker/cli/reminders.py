@@ -42,7 +42,7 @@ def send(
     Example: tracker --now "2024-09-02 09:00" send
     """
     from tracker.cli.output import console
-    from tracker.service.sweep import SendResult, preview, sweep
+    from tracker.service.reminders.send import SendResult, preview, sweep
 
     out = console()
     if dry_run:
@@ -87,7 +87,7 @@ def reminders(
     """
     from tracker.cli.output import console, print_json
     from tracker.errors import InvalidValue
-    from tracker.service.reminder_views import Listing, attempt_history, list_reminders
+    from tracker.service.views.reminders import Listing, attempt_history, list_reminders
 
     chosen = [name for name, flag in (("due", due), ("failed", failed), ("sent", sent)) if flag]
     if len(chosen) > 1:
@@ -174,7 +174,7 @@ def simulate(
     """
     from tracker.cli.output import console, print_json
     from tracker.domain.dates import parse_date
-    from tracker.service.simulate import simulate as replay
+    from tracker.service.reminders.simulate import simulate as replay
 
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
     emails = run_with_app(
@@ -214,7 +214,7 @@ def policy_set(
     """
     from tracker.errors import InvalidValue
     from tracker.service.contracts import set_policy
-    from tracker.service.inputs import parse_policy_entry
+    from tracker.service.registers.inputs import parse_policy_entry
 
     raw = {
         k: v

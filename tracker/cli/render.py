@@ -11,7 +11,7 @@ from rich.text import Text
 from tracker.domain.dates import format_uk
 from tracker.domain.money import format_gbp
 from tracker.domain.types import MilestoneStatus
-from tracker.service.views import ContractDetail, ContractSummary, MilestoneView
+from tracker.service.views.contracts import ContractDetail, ContractSummary, MilestoneView
 
 
 def _money(amount: object) -> str:

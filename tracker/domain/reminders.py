@@ -138,3 +138,8 @@ def retry_delay(attempts: int, base_seconds: int = 300, cap_seconds: int = 6 * 3
 
 def parse_leads(values: Sequence[int]) -> tuple[int, ...]:
     return tuple(sorted(set(values), reverse=True))
+
+
+def mail_domain(mail_from: str) -> str:
+    domain = mail_from.rpartition("@")[2].strip(" >")
+    return domain or "contract-tracker.invalid"

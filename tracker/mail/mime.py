@@ -9,7 +9,7 @@ are encoded by :class:`email.header.Header` (RFC 2047; an address that is not AS
 goes raw under SMTPUTF8), bodies are quoted-printable by :func:`binascii.b2a_qp`.
 Tests parse the bytes back with the :mod:`email` parser, as a mail client would.
 
-Header values must already be one safe line (see ``tracker.mail.build.header_text``):
+Header values must already be one safe line (see ``tracker.mail.render.header_text``):
 this module refuses a value with a line break rather than trust it.
 """
 

@@ -1,6 +1,6 @@
 """What an email says and how a delivery went: the contract between sweep, builder and transport.
 
-The sweep fills a :class:`ReminderEmail` from the database, :mod:`tracker.mail.build`
+The sweep fills a :class:`ReminderEmail` from the database, :mod:`tracker.mail.render`
 renders it, and a transport from :mod:`tracker.mail.transport` reports a
 :class:`DeliveryOutcome` for each message, saying whether a failure is worth retrying.
 """

@@ -19,7 +19,8 @@ from tracker.domain.types import ExtensionStatus, FundingStatus, MilestoneStatus
 from tracker.errors import DuplicateContract, InvalidOperation, UnknownContract
 from tracker.service.app import App
 from tracker.service.derive import record_event
-from tracker.service.inputs import (
+from tracker.service.milestones import new_manual_milestone
+from tracker.service.registers.inputs import (
     ContractInput,
     CostInput,
     DecisionInput,
@@ -27,8 +28,8 @@ from tracker.service.inputs import (
     MilestoneInput,
     PolicyInput,
 )
-from tracker.service.milestones import new_manual_milestone
-from tracker.service.planning import contract_policy, refresh_contract
+from tracker.service.reminders.plan import refresh_contract
+from tracker.service.reminders.policy import contract_policy
 from tracker.store.models import (
     ContractPolicyRow,
     ContractRow,

@@ -20,8 +20,8 @@ from tracker.errors import (
 )
 from tracker.service.app import App
 from tracker.service.derive import record_event
-from tracker.service.inputs import MilestoneInput
-from tracker.service.planning import replan_contract
+from tracker.service.registers.inputs import MilestoneInput
+from tracker.service.reminders.plan import replan_contract
 from tracker.store.models import ContractRow, MilestoneRow
 
 #: Ids are 32-bit on PostgreSQL; a larger number cannot be a milestone (and would overflow).

@@ -159,7 +159,7 @@ class MilestoneRow(Base):
     snooze_note: Mapped[str | None] = mapped_column(Text)
     #: When the sweep next has to look at this open decision for a nag: the nag after the
     #: latest one planned (the first if none), not before the snooze ends; None: no nags.
-    #: Kept in step by ``tracker.service.planning.nag_schedule`` (re-planning and sweep).
+    #: Kept in step by ``tracker.service.reminders.plan.nag_schedule`` (re-planning and sweep).
     next_nag_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The configured default nag interval ``next_nag_at`` was worked out with, so a sweep
     #: under another configuration notices; None when it does not depend on it (the

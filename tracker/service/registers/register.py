@@ -11,7 +11,7 @@ Choices that keep the two halves honest with each other:
   Excel shows ``£`` as ``Â£``) and CRLF line ends. Money and dates are in UK form
   (``£665,905.00``, ``31/03/2025``), which the importer reads back exactly, so
   export -> import -> export gives the same bytes.
-* Every row goes through :func:`tracker.service.inputs.parse_contract`, so a value the
+* Every row goes through :func:`tracker.service.registers.inputs.parse_contract`, so a value the
   CSV accepts is exactly a value YAML and ``tracker add`` accept, with the same message.
 * Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first) is
   written with a leading apostrophe, and one such apostrophe is removed on import, so a
@@ -37,8 +37,8 @@ from tracker.domain.money import format_gbp
 from tracker.errors import DuplicateContract, ImportFileError, InvalidValue
 from tracker.service.app import App
 from tracker.service.derive import to_domain
-from tracker.service.inputs import ContractInput, parse_contract
-from tracker.service.yamlfile import MAX_IMPORT_BYTES
+from tracker.service.registers.inputs import ContractInput, parse_contract
+from tracker.service.registers.yaml_file import MAX_IMPORT_BYTES
 from tracker.store.models import ContractRow
 
 

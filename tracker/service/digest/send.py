@@ -18,13 +18,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.digest import current_period, digest_message_id
+from tracker.domain.reminders import mail_domain
 from tracker.errors import InvalidValue
-from tracker.mail.digest_build import build_digest, render_digest
+from tracker.mail.digest import build_digest, render_digest
 from tracker.mail.model import DigestEmail
 from tracker.mail.transport import Transport
 from tracker.service.app import App
-from tracker.service.delivery import deliver_claimed, next_state
-from tracker.service.digest import (
+from tracker.service.digest.gather import (
     FactsCache,
     all_recipients,
     compose,
@@ -32,7 +32,7 @@ from tracker.service.digest import (
     schedules,
     send_empty,
 )
-from tracker.service.planning import mail_domain
+from tracker.service.outbox import deliver_claimed, next_state
 from tracker.store.models import DigestRow
 from tracker.store.outbox import (
     PLANNED,

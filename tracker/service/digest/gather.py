@@ -9,7 +9,7 @@ and rows the digest shows are read: no ORM objects, no milestones that cannot ap
 Each contract is then worked out once per digest run (a :class:`FactsCache` passed
 along the batches) into :class:`ContractFacts`: the parts of a digest that are the same
 for every recipient (its decision items, its entry in the funding, staffing and ending
-sections, its changes), with the rules :func:`tracker.service.views.summarise` applies
+sections, its changes), with the rules :func:`tracker.service.views.contracts.summarise` applies
 (funding gaps, totals warnings, staffing risk, close commands; a test compares the two),
 so composing one person's digest only picks and sorts. So the work per recipient does
 not grow with the data: a batch of 200 of 2,000 people touches some 3,500 of 10,000
@@ -69,8 +69,8 @@ from tracker.mail.model import (
     GapRow,
 )
 from tracker.service.app import App
-from tracker.service.delivery import KIND_LABELS
-from tracker.service.views import close_command
+from tracker.service.reminders.compose import KIND_LABELS
+from tracker.service.views.contracts import close_command
 from tracker.store.filters import one_of
 from tracker.store.models import (
     ContractRow,
@@ -224,7 +224,7 @@ class _Parts:
 
 
 def _link(ref: str, title: str | None, url: str) -> DecisionLink:
-    """As :func:`tracker.service.delivery.decision_links` labels a published decision."""
+    """As :func:`tracker.service.outbox.decision_links` labels a published decision."""
     return DecisionLink(f"Decision {ref}" + (f": {title}" if title else ""), url)
 
 
@@ -232,7 +232,7 @@ def _items(
     parts: _Parts, today: date, at_risk: bool
 ) -> tuple[tuple[DigestItem, ...], tuple[DigestItem, ...]]:
     """The contract's open decisions that are overdue, and those due within 8 weeks,
-    each in the order :func:`tracker.service.views.milestone_views` gives them."""
+    each in the order :func:`tracker.service.views.contracts.milestone_views` gives them."""
     row = parts.row
     open_ones = [m for m in parts.milestones if m.status == MilestoneStatus.OPEN.value]
     if not open_ones:

@@ -22,7 +22,7 @@ from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
 from tracker.service.app import App
 from tracker.service.contracts import load_contract
 from tracker.service.derive import milestone_states, to_domain
-from tracker.service.reminder_views import AttemptView, attempt_history
+from tracker.service.views.reminders import AttemptView, attempt_history
 from tracker.store.models import ContractRow, EventRow
 
 

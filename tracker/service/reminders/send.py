@@ -1,7 +1,7 @@
 """The sweep: plan due nags, claim due reminders, send them, record every attempt.
 
 The loop only claims and hands on: the decisions (who, when, what, what next after a
-failure) are made in ``tracker.service.delivery`` and ``tracker.domain.reminders``;
+failure) are made in ``tracker.service.outbox`` and ``tracker.domain.reminders``;
 claims and records are the exactly-once core in ``tracker.store.outbox``. One SMTP
 connection per batch. ``jobs/`` schedules it; ``tracker send`` and ``simulate`` call it.
 """
@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from tracker.domain.reminders import collapse
-from tracker.mail.build import build_reminder, render_reminder
 from tracker.mail.mime import OutgoingMessage
 from tracker.mail.model import ReminderEmail
+from tracker.mail.reminder import build_reminder, render_reminder
 from tracker.mail.transport import Transport
 from tracker.service.app import App
-from tracker.service.delivery import build_emails, deliver_claimed, nags_due, next_state, plan_nags
+from tracker.service.outbox import deliver_claimed, next_state
+from tracker.service.reminders.compose import build_emails
+from tracker.service.reminders.nags import nags_due, plan_nags
 from tracker.store.direct import DirectConnection
 from tracker.store.models import ReminderRow
 from tracker.store.outbox import (

@@ -33,8 +33,8 @@ from tracker.domain.dates import format_uk
 from tracker.domain.types import MilestoneKind, MilestoneStatus
 from tracker.service.app import App
 from tracker.service.contracts import load_contract
-from tracker.service.planning import contract_policy
-from tracker.service.views import MilestoneView, milestone_views
+from tracker.service.reminders.policy import contract_policy
+from tracker.service.views.contracts import MilestoneView, milestone_views
 from tracker.store.models import ContractRow, EventRow, MilestoneRow
 
 PRODID = "-//contract-tracker//milestone calendar//EN"

@@ -1,19 +1,17 @@
-"""Turn a :class:`ReminderEmail` into a subject, a plain-text and an HTML body, and a message.
+"""The machinery every tracker email is rendered with: templates, cleaning, assembly.
 
-One builder for one kind of email (the healthchecks layout): the words live in
-``templates/email/reminder.subject.txt``, ``reminder.txt`` and ``reminder.html``
-(package data of ``tracker.templates``, so an installed wheel finds them), and this
-module only prepares the data and assembles the MIME message. The pieces every kind
-of email needs (the template environment and its filters, cleaning, rendering the
-three parts, assembling the message) live here too, so the digest builder in
-:mod:`tracker.mail.digest_build` follows exactly the same safety rules.
+One builder per kind of email sits beside this module (:mod:`tracker.mail.reminder`,
+:mod:`tracker.mail.digest`); the words live in ``templates/email/`` (package data of
+``tracker.templates``, so an installed wheel finds them), and the pieces here (the
+template environment and its filters, cleaning, rendering the three parts, assembling
+the message) are shared, so every kind follows exactly the same safety rules.
 
-Every text field of a reminder may hold hostile input typed by a user or imported
-from a file. So user text is only ever *data* passed to a template (never compiled,
-so ``{{ 7*7 }}`` stays literal), the HTML template autoescapes it, links are only
-made for http(s) and mailto addresses, control characters are removed before
-anything is rendered, and headers are written (:mod:`tracker.mail.mime`, folded and
-encoded by :mod:`email.policy`) only from values that can no longer hold a line break.
+Every text field may hold hostile input typed by a user or imported from a file. So
+user text is only ever *data* passed to a template (never compiled, so ``{{ 7*7 }}``
+stays literal), the HTML template autoescapes it, links are only made for http(s) and
+mailto addresses, control characters are removed before anything is rendered, and
+headers are written (:mod:`tracker.mail.mime`, folded and encoded) only from values
+that can no longer hold a line break.
 """
 
 from __future__ import annotations
@@ -39,7 +37,6 @@ from tracker.domain.dates import format_uk
 from tracker.domain.money import format_gbp
 from tracker.domain.text import BIDI_CONTROLS, LINE_BREAKERS
 from tracker.mail.mime import OutgoingMessage, write_alternative
-from tracker.mail.model import ReminderEmail
 
 #: Longest subject we send: mail clients show ~60-80 characters, and a bounded subject
 #: keeps a pathological field from producing a header that some servers reject.
@@ -81,24 +78,6 @@ class Addressed(Protocol):
     def mail_from(self) -> str: ...
     @property
     def recipient(self) -> str: ...
-
-
-def render_reminder(email: ReminderEmail) -> RenderedEmail:
-    """Render the subject, plain text and inlined HTML of one reminder.
-
-    The data is cleaned first (see :func:`clean_reminder`) so the two bodies and the
-    headers agree on what the user's text says.
-    """
-    return render_parts("reminder", {"email": clean_reminder(email)})
-
-
-def build_reminder(email: ReminderEmail) -> OutgoingMessage:
-    """The reminder as a ``multipart/alternative`` message (text first, then HTML).
-
-    ``X-Tracker-Ref`` lets a reader's mail rules file reminders by contract; the other
-    headers are those of every tracker email (see :func:`assemble_message`).
-    """
-    return assemble_message(render_reminder(email), email, {"X-Tracker-Ref": email.ref})
 
 
 def render_parts(name: str, context: Mapping[str, object]) -> RenderedEmail:
@@ -165,16 +144,6 @@ def subject_line(text: str, limit: int = SUBJECT_LIMIT) -> str:
     if mid_word and " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip() + "…"
-
-
-def clean_reminder(email: ReminderEmail) -> ReminderEmail:
-    """A copy whose text fields hold no control characters, separators or bidi controls.
-
-    One-line fields become one line; the milestone note keeps its newlines and tabs.
-    The templates can then show every field as it is without a stray line break or a
-    right-to-left override reordering what the reader sees.
-    """
-    return clean_fields(email, multiline=frozenset({"milestone_note"}))
 
 
 def clean_fields(value: _T, multiline: frozenset[str] = frozenset()) -> _T:

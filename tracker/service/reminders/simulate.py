@@ -100,7 +100,7 @@ async def simulate(
 ) -> list[SimulatedEmail]:
     """Replay ``start``..``end`` day by day on a copy; return every email, in order."""
     from tracker.mail.transport import OutboxTransport
-    from tracker.service.sweep import sweep
+    from tracker.service.reminders.send import sweep
 
     days = _days(start, end)
     workdir = Path(tempfile.mkdtemp(prefix="tracker-simulate-"))

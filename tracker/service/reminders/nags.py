@@ -1,52 +1,45 @@
-"""What the sweep needs from the domain: nags to plan, emails to build, outcomes to apply.
+"""Nags: the weekly reminders about a decision that is overdue and still open.
 
-The loop itself lives in ``jobs/sweep.py``; everything that decides lives here or in
-``tracker.domain``.
+Two halves that must agree: :func:`nag_schedule` says when the sweep next has to look
+at a milestone (``milestones.next_nag_at``, kept by every re-plan), and :func:`plan_nags`
+(run by each sweep) inserts the nags whose time has come, reading only the milestones
+whose time has come, by index range scans.
 """
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, datetime, timedelta
-from typing import Any, TypeVar, cast
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol, cast
 
 from sqlalchemy import CompoundSelect, Integer, Table, bindparam, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracker.domain.calendar import LONDON
 from tracker.domain.reminders import (
+    SEND_TIME,
     ReminderPolicy,
     latest_nag,
+    mail_domain,
     message_id,
     recipients_for,
     released_through,
-    retry_delay,
+    send_time,
 )
 from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
-from tracker.mail.model import DecisionLink, DeliveryOutcome, GapRow, Outcome, ReminderEmail
-from tracker.mail.transport import MailConfigError, Transport
+from tracker.policy import Policy
 from tracker.service.app import App
-from tracker.service.planning import contract_policy, mail_domain, nag_schedule
-from tracker.service.views import summarise
+from tracker.service.reminders.policy import contract_policy
 from tracker.store.filters import one_of
 from tracker.store.models import ContractPolicyRow, ContractRow, MilestoneRow, ReminderRow
-from tracker.store.outbox import FAILED, PLANNED, SENT, Claimable, DueReminder, release
+from tracker.store.outbox import PLANNED
 from tracker.store.types import UTCDateTime
 
-KIND_LABELS = {kind: kind.value.replace("_", " ").capitalize() for kind in MilestoneKind}
+Key = tuple[int, date, int, str]
 
 #: Kinds that are decisions (open until someone acts), as opposed to dated facts.
 DECISION_KINDS = tuple(kind for kind in MilestoneKind if kind not in FACT_KINDS)
-
-
-def decision_links(row: ContractRow) -> tuple[DecisionLink, ...]:
-    """Links to the contract's published decision records (those with a URL)."""
-    return tuple(
-        DecisionLink(f"Decision {d.ref}" + (f": {d.title}" if d.title else ""), d.url)
-        for d in row.decisions
-        if d.url
-    )
 
 
 def _to_look_at(app: App) -> CompoundSelect[int]:
@@ -66,9 +59,10 @@ def _to_look_at(app: App) -> CompoundSelect[int]:
     return union_all(*arms)
 
 
+_MILESTONES = cast(Table, MilestoneRow.__table__)
+
 #: A milestone's new (next_nag_at, nag_default_days), written only if the row still has
 #: the values it was worked out from (a change committed meanwhile wins).
-_MILESTONES = cast(Table, MilestoneRow.__table__)
 _MOVE = (
     _MILESTONES.update()
     .where(
@@ -209,126 +203,96 @@ async def plan_nags(session: AsyncSession, app: App) -> int:
     return inserted
 
 
-def _gap_rows(summary: object) -> tuple[GapRow, ...]:
-    gaps = getattr(summary, "gaps", ())
-    return tuple(GapRow(str(g.year), g.cost, g.secured, g.at_risk, g.gap) for g in gaps)
+def nag_plannable_at(day: date) -> datetime:
+    """When the sweep plans the nag that falls on ``day`` (aware UTC): at its send time,
+    or, when that is on an earlier working day, once ``day`` has begun in London
+    (``latest_nag`` offers a nag from its own day on)."""
+    midnight = datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+    return max(midnight, send_time(day))
 
 
-async def build_emails(app: App, claimed: Sequence[DueReminder]) -> list[ReminderEmail]:
-    """The content of each claimed reminder, with the contracts loaded in one query."""
-    if not claimed:
-        return []
-    contract_ids = sorted({r.contract_id for r in claimed})
-    async with app.session() as session:
-        contracts = {
-            row.id: row
-            for row in (
-                await session.execute(select(ContractRow).where(ContractRow.id.in_(contract_ids)))
-            ).scalars()
-        }
-        summaries = {cid: summarise(row, app) for cid, row in contracts.items()}
-    emails = []
-    for reminder in claimed:
-        row = contracts[reminder.contract_id]
-        summary = summaries[reminder.contract_id]
-        milestone = next(m for m in summary.milestones if m.id == reminder.milestone_id)
-        kind = milestone.kind
-        rule = contract_policy(app.policy, row.policies, kind)
-        ref = shlex.quote(row.ref)
-        snooze_until = (app.today + timedelta(days=7)).isoformat()
-        done = milestone.command or (
-            "" if kind in FACT_KINDS else f"tracker milestone done {milestone.id}"
-        )
-        emails.append(
-            ReminderEmail(
-                message_id=reminder.message_id,
-                sent_at=app.now,
-                mail_from=app.settings.mail_from,
-                recipient=reminder.recipient,
-                role=reminder.role,
-                ref=row.ref,
-                contract_title=row.title,
-                provider=row.provider,
-                contract_end=row.end_date,
-                kind=kind.value,
-                kind_label=KIND_LABELS[kind],
-                milestone_title=milestone.title,
-                milestone_note=milestone.note,
-                due=reminder.milestone_due,
-                days_left=(reminder.milestone_due - app.today).days,
-                lead=reminder.lead,
-                is_nag=reminder.lead < 0,
-                if_missed=milestone.if_missed,
-                staffing_at_risk=summary.staffing.at_risk,
-                staffing_summary=summary.staffing.summary,
-                gaps=_gap_rows(summary),
-                warnings=summary.warnings,
-                done_command=done,
-                snooze_command=(
-                    "" if kind in FACT_KINDS
-                    else f'tracker milestone snooze {ref} {kind.value} --until {snooze_until} --note "why"'
-                ),
-                decision_links=decision_links(row),
-                escalate_from=rule.escalate_from,
-            )
+def snooze_end(until: date) -> datetime:
+    """When a snooze until ``until`` is over: 09:00 London that day (``released_through``)."""
+    return datetime.combine(until, SEND_TIME, tzinfo=LONDON).astimezone(UTC)
+
+
+def next_nag_at(
+    due: date, nag_days: int, snoozed_until: date | None, planned: Iterable[int]
+) -> datetime | None:
+    """When the sweep next has to look at an open decision for a nag: the nag after the
+    latest one ``planned`` (nag leads, e.g. -7, -14), or the first nag if none is, but
+    not before the snooze ends. None: no nags (interval 0).
+
+    The sweep plans ``latest_nag`` at that time (several missed nags collapse into one)
+    and moves this on to the nag after the one it planned.
+    """
+    if nag_days <= 0:
+        return None
+    done = max(
+        (-lead // nag_days for lead in planned if lead < 0 and lead % nag_days == 0), default=0
+    )
+    at = nag_plannable_at(due + timedelta(days=(done + 1) * nag_days))
+    if snoozed_until is not None:
+        at = max(at, snooze_end(snoozed_until))
+    return at
+
+
+class Nagged(Protocol):
+    """What the nag schedule reads of a milestone (a MilestoneRow, or bench rows)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def due(self) -> date: ...
+    @property
+    def snoozed_until(self) -> date | None: ...
+
+
+def nag_schedule(
+    milestone: Nagged,
+    policy: Policy,
+    overrides: Sequence[ContractPolicyRow],
+    owner: str | None,
+    sponsor: str | None,
+    stored: Collection[tuple[int, str]],
+) -> tuple[datetime | None, int | None]:
+    """(``next_nag_at``, ``nag_default_days``) for a milestone as it stands.
+
+    ``stored`` holds the (lead, recipient) of the nag rows kept for its current due date;
+    a nag counts as planned when every recipient it goes to has one. The one place
+    these two columns are worked out: re-planning (every change to a contract or
+    milestone) and the sweep (after planning a nag) both call this.
+    """
+    kind = MilestoneKind(milestone.kind)
+    if milestone.status != MilestoneStatus.OPEN.value or kind in FACT_KINDS:
+        return None, None
+    rule = contract_policy(policy, overrides, kind)
+    own = any(p.kind == kind.value and p.nag_days is not None for p in overrides)
+    default = None if own else policy.reminder_rule(kind).nag_days
+    if not (owner or sponsor):
+        return None, default  # nobody to nag; a new owner comes with a re-plan
+    leads = {lead for lead, _ in stored if lead < 0}
+    planned = [
+        lead
+        for lead in leads
+        if all((lead, who) in stored for who, _ in recipients_for(lead, rule, owner, sponsor))
+    ]
+    return next_nag_at(milestone.due, rule.nag_days, milestone.snoozed_until, planned), default
+
+
+def schedule_nags(row: ContractRow, policy: Policy, existing: Iterable[Key]) -> None:
+    """Keep each milestone's next nag time in step with its due date, status, snooze,
+    policy and people, from the nag rows the contract has."""
+    stored: dict[tuple[int, date], set[tuple[int, str]]] = {}
+    for milestone_id, due, lead, recipient in existing:
+        if lead < 0:
+            stored.setdefault((milestone_id, due), set()).add((lead, recipient))
+    for milestone in row.milestones:
+        value = nag_schedule(
+            milestone, policy, row.policies, row.owner, row.sponsor,
+            stored.get((milestone.id, milestone.due), set()),
         )  # fmt: skip
-    return emails
-
-
-def next_state(
-    send_at: datetime, attempts: int, outcome: DeliveryOutcome, now: datetime, max_age: timedelta
-) -> tuple[str, datetime | None, str]:
-    """(new status, retry time, reply to store) after one attempt.
-
-    Temporary failures retry with exponential backoff until the reminder is ``max_age``
-    past its planned time; then it fails, saying so. Permanent failures fail at once.
-    """
-    if outcome.outcome is Outcome.SENT:
-        return SENT, None, outcome.reply
-    if outcome.outcome is Outcome.PERMANENT:
-        return FAILED, None, outcome.reply
-    if now - send_at >= max_age:
-        return FAILED, None, f"gave up after {attempts} attempts: {outcome.reply}"
-    return PLANNED, now + retry_delay(attempts), outcome.reply
-
-
-#: After the mail server refuses our settings, wait this long before trying again.
-CONFIG_RETRY = timedelta(minutes=5)
-
-T = TypeVar("T")
-
-
-async def deliver_claimed(
-    app: App,
-    transport: Transport,
-    model: Claimable,
-    claimed: Sequence[T],
-    send_one: Callable[[T], Awaitable[None]],
-    *,
-    instance: str,
-    claim_of: Callable[[T], tuple[int, int]],
-    stop: Callable[[], bool],
-) -> None:
-    """Send a claimed batch over one connection, one item at a time; give back the rest.
-
-    On a stop request the item in flight is finished and recorded and the rest are
-    released untried; on a settings error (bad login, certificate) every unsent item is
-    released for a later retry and the error is raised, so nothing fails one by one.
-    """
-    pending = list(claimed)
-    retry_at = app.now
-    try:
-        async with transport:
-            while pending and not stop():
-                await send_one(pending[0])
-                pending.pop(0)
-    except MailConfigError:
-        retry_at = app.now + CONFIG_RETRY
-        raise
-    finally:
-        if pending:
-            async with app.session() as session:
-                await release(
-                    session, model, [claim_of(p) for p in pending], instance=instance,
-                    now=app.now, retry_at=retry_at,
-                )  # fmt: skip
+        if (milestone.next_nag_at, milestone.nag_default_days) != value:
+            milestone.next_nag_at, milestone.nag_default_days = value

@@ -1,7 +1,7 @@
 """Turn a :class:`DigestEmail` into a subject, a plain-text and an HTML body, and a message.
 
 The digest is the reminder's weekly (or daily) summary, so it is built the same way
-and from the same pieces of :mod:`tracker.mail.build`: the words live in
+and from the same pieces of :mod:`tracker.mail.render`: the words live in
 ``templates/email/digest.subject.txt``, ``digest.txt`` and ``digest.html``, every
 string of the data is cleaned before anything is rendered, user text is only ever
 template *data* (autoescaped in HTML), and headers are written only from values that
@@ -10,9 +10,9 @@ cannot hold a line break.
 
 from __future__ import annotations
 
-from tracker.mail.build import RenderedEmail, assemble_message, clean_fields, render_parts
 from tracker.mail.mime import OutgoingMessage
 from tracker.mail.model import DigestEmail
+from tracker.mail.render import RenderedEmail, assemble_message, clean_fields, render_parts
 
 #: Free-text fields of the digest's data that may span lines; every other string is
 #: made one line, so nothing a user typed can start a new line in a header or a list.
@@ -22,7 +22,7 @@ MULTILINE_FIELDS = frozenset({"snooze_note"})
 def render_digest(email: DigestEmail) -> RenderedEmail:
     """Render the subject, plain text and inlined HTML of one person's digest.
 
-    The data is cleaned first (see :func:`~tracker.mail.build.clean_fields`), so the
+    The data is cleaned first (see :func:`~tracker.mail.render.clean_fields`), so the
     subject, both bodies and the headers agree on what the user's text says.
     """
     data = clean_fields(email, multiline=MULTILINE_FIELDS)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tracker.errors import DuplicateContract, ImportFileError, InvalidValue
-from tracker.service.inputs import ContractInput, parse_contract
-from tracker.service.yamlfile import line_of, read_yaml
+from tracker.service.registers.inputs import ContractInput, parse_contract
+from tracker.service.registers.yaml_file import line_of, read_yaml
 
 
 def _where(path: Path, line: int | None, index: int) -> str:
@@ -17,7 +17,7 @@ def _where(path: Path, line: int | None, index: int) -> str:
 def read_contracts(path: Path) -> list[ContractInput]:
     """Every contract in the file, validated; the first error stops it, naming the line."""
     if path.suffix.lower() == ".csv":
-        from tracker.service.register import read_register
+        from tracker.service.registers.register import read_register
 
         return read_register(path)
     document = read_yaml(path)

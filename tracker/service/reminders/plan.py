@@ -1,0 +1,111 @@
+"""Keep a contract's planned reminders in step with its milestones and policy.
+
+Called in the same transaction as every change (contract, milestone, snooze, policy).
+Planned rows that were never attempted are replaced freely; rows with history (sent,
+failed, collapsed, or a pending retry) are never deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracker.domain.calendar import LONDON
+from tracker.domain.reminders import (
+    mail_domain,
+    message_id,
+    plan_leads,
+)
+from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
+from tracker.policy import Policy
+from tracker.service.derive import sync_milestones
+from tracker.service.reminders.nags import schedule_nags
+from tracker.service.reminders.policy import contract_policy
+from tracker.store.models import ContractRow, EventRow, MilestoneRow, ReminderRow
+from tracker.store.outbox import CANCELLED, PLANNED
+
+Key = tuple[int, date, int, str]
+
+
+def remindable(milestone: MilestoneRow, today: date) -> bool:
+    if milestone.status != MilestoneStatus.OPEN.value:
+        return False
+    # Facts (start, end) are done once their day has passed; nothing to remind after.
+    return not (MilestoneKind(milestone.kind) in FACT_KINDS and milestone.due < today)
+
+
+def _desired(
+    row: ContractRow, policy: Policy, today: date
+) -> dict[Key, tuple[MilestoneRow, int, str, str, datetime]]:
+    wanted: dict[Key, tuple[MilestoneRow, int, str, str, datetime]] = {}
+    for milestone in row.milestones:
+        if not remindable(milestone, today):
+            continue
+        rule = contract_policy(policy, row.policies, MilestoneKind(milestone.kind))
+        for planned in plan_leads(milestone.due, rule, row.owner, row.sponsor):
+            key = (milestone.id, milestone.due, planned.lead, planned.recipient)
+            wanted[key] = (
+                milestone,
+                planned.lead,
+                planned.recipient,
+                planned.role,
+                planned.send_at,
+            )
+    return wanted
+
+
+async def replan_contract(
+    session: AsyncSession, row: ContractRow, policy: Policy, now: datetime, mail_from: str
+) -> None:
+    """Make the contract's planned reminders match its open milestones and policy, and
+    each milestone's next nag time match its state (see :func:`nag_schedule`)."""
+    await session.flush()  # milestones need ids
+    today = now.astimezone(LONDON).date()
+    existing = {
+        (r.milestone_id, r.milestone_due, r.lead, r.recipient): r
+        for r in (
+            await session.execute(select(ReminderRow).where(ReminderRow.contract_id == row.id))
+        ).scalars()
+    }
+    wanted = _desired(row, policy, today)
+    domain = mail_domain(mail_from)
+    for key, (milestone, lead, recipient, role, send_at) in wanted.items():
+        current = existing.get(key)
+        if current is None:
+            session.add(
+                ReminderRow(
+                    milestone_id=milestone.id, contract_id=row.id, milestone_due=milestone.due,
+                    lead=lead, recipient=recipient, role=role, send_at=send_at, due_at=send_at,
+                    status=PLANNED, attempts=0,
+                    message_id=message_id(milestone.id, milestone.due, lead, recipient, domain),
+                    created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+        elif current.status == PLANNED and current.attempts == 0 and current.send_at != send_at:
+            current.send_at = current.due_at = send_at
+            current.updated_at = now
+    open_now = {m.id: m for m in row.milestones if remindable(m, today)}
+    for key, current in existing.items():
+        if current.status != PLANNED or key in wanted:
+            continue
+        still_open = open_now.get(current.milestone_id)
+        if current.lead < 0 and still_open is not None and still_open.due == current.milestone_due:
+            continue  # a nag (planned by the sweep) of a still-open milestone: keep it
+        if current.attempts == 0:
+            await session.delete(current)
+        else:
+            current.status = CANCELLED
+            current.updated_at = now
+    schedule_nags(row, policy, existing)
+
+
+async def refresh_contract(
+    session: AsyncSession, row: ContractRow, policy: Policy, now: datetime, mail_from: str
+) -> list[EventRow]:
+    """After any change: re-derive milestones, log what moved, re-plan reminders."""
+    events = sync_milestones(row, policy.derivation, now)
+    session.add_all(events)
+    await replan_contract(session, row, policy, now, mail_from)
+    return events
