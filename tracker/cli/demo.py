@@ -28,6 +28,7 @@ from tracker.mail.digest import render_digest
 from tracker.service.app import App, make_app, opened
 from tracker.service.contracts import add_contracts
 from tracker.service.digest.send import preview_digests
+from tracker.service.registers.inputs import ContractInput
 from tracker.service.registers.read import read_contracts
 from tracker.service.reminders.simulate import SimulatedEmail, simulate
 from tracker.service.views.contracts import ContractSummary, gaps
@@ -106,10 +107,8 @@ def _print_simulation(out: Console, emails: list[SimulatedEmail], outbox: Path) 
     for kind in kinds:
         mine = [e for e in emails if e.kind == kind]
         leads = sum(1 for e in mine if e.lead >= 0)
-        table.add_row(
-            kind, str(leads), str(len(mine) - leads),
-            format_uk(min(e.send_at for e in mine).date()), format_uk(max(e.send_at for e in mine).date()),
-        )  # fmt: skip
+        first, last = (format_uk(f(e.send_at for e in mine).date()) for f in (min, max))
+        table.add_row(kind, str(leads), str(len(mine) - leads), first, last)
     out.print(table)
     for e in emails[:FIRST_EMAILS]:
         local = e.send_at.astimezone(LONDON)
@@ -123,76 +122,107 @@ def _print_simulation(out: Console, emails: list[SimulatedEmail], outbox: Path) 
     out.print()
 
 
-def run_demo(opts: GlobalOptions) -> None:
-    out = console()
-    workdir = Path(tempfile.mkdtemp(prefix="tracker-demo-"))
-    url = f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
-    contracts = [c for path in seed_files(workdir) for c in read_contracts(path)]
-    fixed = parse_now(opts.now) if opts.now else None
-    moments = [fixed or parse_now(seed.as_of) for seed in SEEDS]
+@dataclass(frozen=True, kw_only=True)
+class _DemoRun:
+    """Where one demo run keeps its files, and the moments it shows each seed at."""
 
-    async def _load() -> list[ContractSummary]:
-        loader = make_app(db=url, config=opts.config, now=min(moments))
-        async with opened(loader):
-            await add_contracts(loader, contracts)
-        shown = []
-        for seed, moment in zip(SEEDS, moments, strict=True):
-            app: App = make_app(db=url, config=opts.config, now=moment)
-            async with opened(app):
-                shown.extend(await gaps(app, seed.ref))
-        return shown
+    opts: GlobalOptions
+    workdir: Path
+    fixed: datetime | None  # --now, when given: every seed is shown as of it
+    moments: tuple[datetime, ...]  # one per seed
 
-    outbox = workdir / "outbox"
+    @property
+    def url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.workdir / 'demo.db'}"
 
-    async def _simulate() -> list[SimulatedEmail]:
-        app = make_app(db=url, config=opts.config, now=max(moments))
-        async with opened(app):
-            return await simulate(
-                app, start=SIMULATE_FROM, end=SIMULATE_TO, ref=SEEDS[1].ref, outbox=outbox
-            )
+    @property
+    def outbox(self) -> Path:
+        return self.workdir / "outbox"
 
-    digests = workdir / "digests"
+    @property
+    def digests(self) -> Path:
+        return self.workdir / "digests"
 
-    async def _digests() -> int:
-        app = make_app(
-            db=url, config=opts.config, now=fixed or parse_now(SEEDS[1].as_of + " 09:00")
+    def app(self, now: datetime) -> App:
+        return make_app(db=self.url, config=self.opts.config, now=now)
+
+
+async def _load(run: _DemoRun, contracts: list[ContractInput]) -> list[ContractSummary]:
+    """Load the seeds, then each seed's summary as of its own moment."""
+    async with opened(run.app(min(run.moments))) as loader:
+        await add_contracts(loader, contracts)
+    shown = []
+    for seed, moment in zip(SEEDS, run.moments, strict=True):
+        async with opened(run.app(moment)) as app:
+            shown.extend(await gaps(app, seed.ref))
+    return shown
+
+
+async def _simulate(run: _DemoRun) -> list[SimulatedEmail]:
+    """Lancashire's reminders over the run-up to its end, written to the outbox folder."""
+    async with opened(run.app(max(run.moments))) as app:
+        return await simulate(
+            app, start=SIMULATE_FROM, end=SIMULATE_TO, ref=SEEDS[1].ref, outbox=run.outbox
         )
-        async with opened(app):
-            previews = await preview_digests(app)
-        digests.mkdir()
-        for person, email in previews:
-            rendered = render_digest(email)
-            (digests / f"{person}.html").write_text(rendered.html, encoding="utf-8")
-            (digests / f"{person}.txt").write_text(
-                f"Subject: {rendered.subject}\n\n{rendered.text}", encoding="utf-8"
-            )
-        return len(previews)
 
-    summaries = asyncio.run(_load())
-    emails = asyncio.run(_simulate())
-    people = asyncio.run(_digests())
+
+async def _write_digests(run: _DemoRun) -> int:
+    """Everyone's digest as of the Lancashire decision (09:00), as .html and .txt files."""
+    async with opened(run.app(run.fixed or parse_now(SEEDS[1].as_of + " 09:00"))) as app:
+        previews = await preview_digests(app)
+    run.digests.mkdir()
+    for person, email in previews:
+        rendered = render_digest(email)
+        (run.digests / f"{person}.html").write_text(rendered.html, encoding="utf-8")
+        text = f"Subject: {rendered.subject}\n\n{rendered.text}"
+        (run.digests / f"{person}.txt").write_text(text, encoding="utf-8")
+    return len(previews)
+
+
+def _print_intro(out: Console, run: _DemoRun) -> None:
     out.print(Text("contract-tracker demo", style="bold"))
     out.print(
-        f"Two real commissioning records, loaded into a throwaway database: {workdir / 'demo.db'}"
+        f"Two real commissioning records, loaded into a throwaway database: {run.workdir / 'demo.db'}"
     )
-    if fixed is None:
+    if run.fixed is None:
         out.print(
             "Each contract is shown as of its record's own date; give --now to see both at one moment."
         )
     out.print()
-    for seed, summary, moment in zip(SEEDS, summaries, moments, strict=True):
-        _section(out, summary, moment, "as given by --now" if fixed else seed.why)
-    _print_simulation(out, emails, outbox)
+
+
+def _print_digests(out: Console, run: _DemoRun, people: int) -> None:
+    moment = run.fixed or parse_now(SEEDS[1].as_of)
+    out.print(Text(f"Weekly digests as of {_when(moment)}", style="bold"))
     out.print(
-        Text(f"Weekly digests as of {_when(fixed or parse_now(SEEDS[1].as_of))}", style="bold")
-    )
-    out.print(
-        f"  {people} people (owners, sponsors, watchers): one .html and one .txt each in {digests}"
+        f"  {people} people (owners, sponsors, watchers): one .html and one .txt each in {run.digests}"
     )
     out.print()
+
+
+def _print_explore(out: Console, run: _DemoRun) -> None:
     lancs = SEEDS[1]
-    now_arg = opts.now or lancs.as_of
+    now_arg = run.opts.now or lancs.as_of
     out.print("Explore the demo database:")
-    out.print(f"  tracker --db {url} --now {now_arg} show {lancs.ref}")
-    out.print(f"  tracker --db {url} --now {now_arg} timeline --days 365")
-    out.print(f"  tracker --db {url} --now {now_arg} gaps")
+    out.print(f"  tracker --db {run.url} --now {now_arg} show {lancs.ref}")
+    out.print(f"  tracker --db {run.url} --now {now_arg} timeline --days 365")
+    out.print(f"  tracker --db {run.url} --now {now_arg} gaps")
+
+
+def run_demo(opts: GlobalOptions) -> None:
+    """Load the seeds, show each, simulate Lancashire's reminders and write the digests."""
+    out = console()
+    workdir = Path(tempfile.mkdtemp(prefix="tracker-demo-"))
+    contracts = [c for path in seed_files(workdir) for c in read_contracts(path)]
+    fixed = parse_now(opts.now) if opts.now else None
+    moments = tuple(fixed or parse_now(seed.as_of) for seed in SEEDS)
+    run = _DemoRun(opts=opts, workdir=workdir, fixed=fixed, moments=moments)
+    summaries = asyncio.run(_load(run, contracts))
+    emails = asyncio.run(_simulate(run))
+    people = asyncio.run(_write_digests(run))
+    _print_intro(out, run)
+    for seed, summary, moment in zip(SEEDS, summaries, moments, strict=True):
+        _section(out, summary, moment, "as given by --now" if fixed else seed.why)
+    _print_simulation(out, emails, run.outbox)
+    _print_digests(out, run, people)
+    _print_explore(out, run)
