@@ -87,7 +87,7 @@ async def change_counts(
     )
     if contract_ids is not None:
         statement = statement.where(EventRow.contract_id.in_(contract_ids))
-    rows = (await session.execute(statement)).tuples()
+    rows = (await session.execute(statement)).all()
     return {milestone: count for milestone, count in rows if milestone is not None}
 
 
