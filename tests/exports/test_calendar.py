@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from cli_support import LANCS, NOW, WM, Result, Runner, dump
+from cli_support import LANCS, LANCS_SEED, NOW, WM, Result, Runner, dump
 from icalendar import Calendar, Event
 
+from tracker.cli.main import main
 from tracker.domain.types import MilestoneKind
 from tracker.policy import load_policy
 
@@ -35,8 +37,25 @@ def generate(cli: Runner, path: Path, *args: str, now: str = NOW) -> Calendar:
     return Calendar.from_ical(path.read_bytes())
 
 
+UID = re.compile(r"(milestone-\d+)\.([0-9a-f]{12})@contract-tracker")
+
+
+def split_uid(event: Event) -> tuple[str, str]:
+    """``milestone-3.3f2a9c01b7e4@contract-tracker`` -> (``milestone-3``, ``3f2a9c01b7e4``)."""
+    match = UID.fullmatch(str(event["uid"]))
+    assert match is not None, event["uid"]
+    return match.group(1), match.group(2)
+
+
+def installation(calendar: Calendar) -> str:
+    """The installation part of the calendar's UIDs: one for all of them."""
+    (part,) = {split_uid(event)[1] for event in calendar.walk("VEVENT")}
+    return part
+
+
 def events(calendar: Calendar) -> dict[str, Event]:
-    found = {str(event["uid"]): event for event in calendar.walk("VEVENT")}
+    """The events by UID less its installation part (``milestone-3``), checked unique."""
+    found = {split_uid(event)[0]: event for event in calendar.walk("VEVENT")}
     assert len(found) == len(calendar.walk("VEVENT")), "duplicate UIDs"
     return found
 
@@ -53,7 +72,8 @@ def milestone(cli: Runner, ref: str, kind: str, now: str = NOW) -> dict[str, Any
 
 
 def uid(m: dict[str, Any]) -> str:
-    return f"milestone-{m['id']}@contract-tracker"
+    """The UID's installation part is random per database: matched on the rest."""
+    return f"milestone-{m['id']}"
 
 
 def triggers(event: Event) -> list[str]:
@@ -185,6 +205,73 @@ def test_second_generation_after_extend_updates_the_same_uid(
     assert {k: int(e["sequence"]) for k, e in third.items()} == {
         k: int(e["sequence"]) for k, e in second.items()
     }
+
+
+def sequences(found: dict[str, Event]) -> dict[str, int]:
+    return {key: int(event["sequence"]) for key, event in found.items()}
+
+
+def test_extend_raises_the_sequence_of_every_moved_milestone_and_no_other(
+    seeded: Runner, tmp_path: Path
+) -> None:
+    before = {m["kind"]: m for m in milestones(seeded, LANCS)}
+    first = events(generate(seeded, tmp_path / "first.ics"))
+    ok(seeded("--now", "2024-09-03", "extend", LANCS))
+    second = events(generate(seeded, tmp_path / "second.ics", now="2024-09-03"))
+    after = {m["kind"]: m for m in milestones(seeded, LANCS, "2024-09-03")}
+
+    # The contract end and the last referral moved with the extension: same UID, the
+    # new date, one version more. The extension notice is done (out of the feed).
+    for kind, old_due, new_due in (
+        ("contract_end", date(2025, 3, 31), date(2026, 3, 31)),
+        ("last_referral", date(2024, 3, 28), date(2025, 3, 31)),
+    ):
+        key = uid(before[kind])
+        assert after[kind]["id"] == before[kind]["id"], kind
+        assert first[key].decoded("dtstart") == old_due, kind
+        assert second[key].decoded("dtstart") == new_due, kind
+        assert (int(first[key]["sequence"]), int(second[key]["sequence"])) == (0, 1), kind
+    moved = {uid(before["contract_end"]), uid(before["last_referral"])}
+    unchanged = {key: value for key, value in sequences(second).items() if key not in moved}
+    assert set(unchanged.values()) == {0}, unchanged
+    assert uid(before["extension_notice"]) not in second
+
+
+def test_a_milestone_cancelled_then_reopened_at_the_same_date_is_a_new_version_each_time(
+    seeded: Runner, tmp_path: Path
+) -> None:
+    funding = uid(milestone(seeded, LANCS, "funding_confirmation"))
+    found = [events(generate(seeded, tmp_path / "0.ics"))[funding]]
+    # Confirmed funding closes the 2025/26 gap (the decision no longer applies) ...
+    close = ("--source", "PCC reserves", "--year", "2025/26", "--amount", "298403.22")
+    ok(seeded("--now", NOW, "funding", "add", LANCS, *close, "--status", "confirmed"))
+    found.append(events(generate(seeded, tmp_path / "1.ics"))[funding])
+    # ... and another cost opens it again: the same milestone, back at the same date.
+    ok(seeded("--now", NOW, "cost", "add", LANCS, "--year", "2025/26", "--amount", "40"))
+    found.append(events(generate(seeded, tmp_path / "2.ics"))[funding])
+
+    assert [str(e["status"]) for e in found] == ["CONFIRMED", "CANCELLED", "CONFIRMED"]
+    assert [int(e["sequence"]) for e in found] == [0, 1, 2]
+    assert len({e.decoded("dtstart") for e in found}) == 1
+
+
+def test_uids_carry_the_installation_stable_across_exports_different_across_databases(
+    seeded: Runner, tmp_path: Path
+) -> None:
+    first = generate(seeded, tmp_path / "a.ics")
+    again = generate(seeded, tmp_path / "b.ics", now="2025-01-06")
+    assert installation(first) == installation(again)
+    assert len(installation(first)) == 12
+
+    other = tmp_path / "other.db"
+    for args in (("import", str(LANCS_SEED)), ("calendar", "--out", str(tmp_path / "o.ics"))):
+        assert main(["--db", f"sqlite+aiosqlite:///{other}", "--now", NOW, *args]) == 0
+    elsewhere = Calendar.from_ical((tmp_path / "o.ics").read_bytes())
+    # The same milestone ids in both databases, told apart by the installation part.
+    assert set(events(elsewhere)) & set(events(first))
+    assert installation(elsewhere) != installation(first)
+    uids = {str(e["uid"]) for c in (first, elsewhere) for e in c.walk("VEVENT")}
+    assert len(uids) == len(first.walk("VEVENT")) + len(elsewhere.walk("VEVENT"))
 
 
 def test_ref_filter(seeded: Runner, tmp_path: Path) -> None:

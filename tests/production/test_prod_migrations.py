@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from alembic.script import ScriptDirectory
 from prod_support import run_async
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from tracker.store.engine import create_engine
 from tracker.store.schema import alembic_config, head_revision
@@ -32,6 +35,7 @@ OWNER = "olivia@opcc.example.org"
 SPONSOR = "steve@opcc.example.org"
 T = "2025-03-03 09:00"
 CREATED = datetime(2024, 1, 5, 10, 0, tzinfo=UTC)
+SEED = Path(__file__).resolve().parents[2] / "config" / "seeds" / "lancashire-drive-2024.yaml"
 
 
 @pytest.fixture
@@ -111,15 +115,7 @@ def legacy_database(url: str) -> None:
     review, a watcher, a funding line, a cost line and an event."""
     run_async(_create_at(url, "0001"))
     stamp = {"at": CREATED}
-    sql(
-        url,
-        "INSERT INTO contracts (id, ref, title, provider, commissioner, start_date, end_date,"
-        " original_end, value, owner, sponsor, intervention_months, notes, created_at, updated_at)"
-        " VALUES (1, :ref, 'Legacy victim service', 'Old Provider Ltd', 'Example OPCC',"
-        " :start, :end, :end, 250000.50, :owner, :sponsor, 12, 'made by release 0001', :at, :at)",
-        ref=REF, start=date(2024, 4, 1), end=date(2027, 3, 31), owner=OWNER, sponsor=SPONSOR,
-        **stamp,
-    )  # fmt: skip
+    insert_contract(url, end=date(2027, 3, 31))
     sql(url, "INSERT INTO contract_watchers (contract_id, email) VALUES (1, 'w@example.org')")
     sql(
         url,
@@ -138,20 +134,70 @@ def legacy_database(url: str) -> None:
         **stamp,
     )
     milestones = [
-        ("contract_start", "start", date(2024, 4, 1), "Contract starts", "done", "derived"),
-        ("contract_end", "end", date(2027, 3, 31), "Contract ends", "open", "derived"),
-        ("procurement", "manual:aaaaaaaaaaaa", date(2025, 3, 10), "Legacy procurement", "open", "manual"),
-        ("review", "manual:bbbbbbbbbbbb", date(2024, 10, 1), "Legacy review", "done", "manual"),
-    ]  # fmt: skip
-    for kind, key, due, title, status, origin in milestones:
-        sql(
-            url,
-            "INSERT INTO milestones (contract_id, kind, key, due, title, status, origin, note,"
-            " closed_at, closed_note, created_at, updated_at)"
-            " VALUES (1, :kind, :key, :due, :title, :status, :origin, NULL, NULL, NULL, :at, :at)",
-            kind=kind, key=key, due=due, title=title, status=status, origin=origin, **stamp,
-        )  # fmt: skip
+        Legacy("contract_start", "start", date(2024, 4, 1), "Contract starts", "done"),
+        Legacy("contract_end", "end", date(2027, 3, 31), "Contract ends"),
+        Legacy(
+            "procurement",
+            "manual:aaaaaaaaaaaa",
+            date(2025, 3, 10),
+            "Legacy procurement",
+            origin="manual",
+        ),
+        Legacy(
+            "review",
+            "manual:bbbbbbbbbbbb",
+            date(2024, 10, 1),
+            "Legacy review",
+            "done",
+            origin="manual",
+        ),
+    ]
+    for milestone in milestones:
+        insert_milestone(url, milestone)
     assert revision(url) == "0001"
+
+
+def insert_contract(url: str, *, end: date) -> None:
+    """Contract 1 (``REF``), as release 0001 stored it."""
+    sql(
+        url,
+        "INSERT INTO contracts (id, ref, title, provider, commissioner, start_date, end_date,"
+        " original_end, value, owner, sponsor, intervention_months, notes, created_at, updated_at)"
+        " VALUES (1, :ref, 'Legacy victim service', 'Old Provider Ltd', 'Example OPCC',"
+        " :start, :end, :end, 250000.50, :owner, :sponsor, 12, 'made by release 0001', :at, :at)",
+        ref=REF,
+        start=date(2024, 4, 1),
+        end=end,
+        owner=OWNER,
+        sponsor=SPONSOR,
+        at=CREATED,
+    )
+
+
+@dataclass(frozen=True)
+class Legacy:
+    """A milestone row of contract 1 as an older release left it."""
+
+    kind: str
+    key: str
+    due: date
+    title: str
+    status: str = "open"
+    origin: str = "derived"
+    closed_at: datetime | None = None
+    closed_note: str | None = None
+
+
+def insert_milestone(url: str, m: Legacy) -> None:
+    sql(
+        url,
+        "INSERT INTO milestones (contract_id, kind, key, due, title, status, origin, note,"
+        " closed_at, closed_note, created_at, updated_at)"
+        " VALUES (1, :kind, :key, :due, :title, :status, :origin, NULL, :closed_at,"
+        " :closed_note, :at, :at)",
+        **asdict(m),
+        at=CREATED,
+    )
 
 
 def test_init_creates_an_empty_database_at_head_and_a_second_init_is_a_no_op(
@@ -278,3 +324,107 @@ def test_decisions_made_before_the_upgrade_are_reminded_after_it(db_url: str, cl
     # 120,000.25 confirmed) has a funding decision due 31 Jan 2025, now overdue: nagged.
     assert f"{REF}: OVERDUE Funding confirmation was due 31 Jan 2025" in out, out
     assert "4 messages due" in out, out
+
+
+# -- 0008: events name their milestone; the installation id --------------------------------
+
+GONE = "no longer applies after a change to the contract"
+MOVED_END = "contract_end moved from"
+MOVED_FUNDING = "funding_confirmation moved from"
+#: Contract 1's milestones before 0008, ids 1 to 4 in this order.
+BEFORE_0008 = [
+    Legacy("contract_end", "end", date(2027, 3, 31), "Contract ends"),
+    Legacy("funding_confirmation", "year:2025/26", date(2025, 1, 31), "Secure 2025/26"),
+    Legacy(
+        "funding_confirmation",
+        "year:2026/27",
+        date(2026, 1, 30),
+        "Secure 2026/27",
+        status="cancelled",
+        closed_at=CREATED + timedelta(minutes=6),
+        closed_note=GONE,
+    ),
+    Legacy("review", "manual:r", date(2024, 10, 1), "Review", "done", origin="manual"),
+]
+#: (kind, detail as earlier releases wrote it, the milestone it names, or None where the
+#: text cannot tell), logged a minute apart, in this order.
+OLD_EVENTS = [
+    ("contract_added", f"{REF} added: Legacy victim service", None),
+    ("milestone_added", f"{REF}: review due 1 Oct 2024 added (id 4)", "review"),
+    ("milestone_moved", f"{MOVED_END} 2025-03-31 to 2026-03-31", "contract_end"),
+    ("milestone_moved", f"{MOVED_FUNDING} 2025-01-15 to 2025-01-31", "year:2025/26"),
+    ("milestone_moved", f"{MOVED_END} 2026-03-31 to 2027-03-31", "contract_end"),
+    ("milestone_cancelled", f"funding_confirmation: {GONE}", "year:2026/27"),
+    ("milestone_done", f"{REF}: review due 1 Oct 2024 done (all fine)", "review"),
+    ("milestone_snoozed", f"{REF}: funding_confirmation due 31 Jan 2025 snoozed", "year:2025/26"),
+    ("milestone_moved", f"{MOVED_FUNDING} 2020-01-01 to 2020-02-02", None),  # neither
+    ("funding_added", f"{REF}: funding Grant 2025/26 £1.00 (expected)", None),
+]
+#: The milestone ids of BEFORE_0008 by a name used above.
+IDS = {"contract_end": 1, "year:2025/26": 2, "year:2026/27": 3, "review": 4}
+
+
+def test_0008_recovers_the_milestone_of_each_old_event_from_its_text(db_url: str) -> None:
+    run_async(_create_at(db_url, "0007"))
+    insert_contract(db_url, end=date(2027, 3, 31))
+    for milestone in BEFORE_0008:
+        insert_milestone(db_url, milestone)
+    for minute, (kind, detail, _) in enumerate(OLD_EVENTS, start=1):
+        sql(
+            db_url,
+            "INSERT INTO contract_events (id, contract_id, at, kind, detail)"
+            " VALUES (:id, 1, :at, :kind, :detail)",
+            id=minute,
+            at=CREATED + timedelta(minutes=minute),
+            kind=kind,
+            detail=detail,
+        )
+
+    run_async(_create_at(db_url, "0008"))
+
+    rows = sql(db_url, "SELECT kind, detail, milestone_id FROM contract_events ORDER BY id")
+    expected = [(k, d, None if name is None else IDS[name]) for k, d, name in OLD_EVENTS]
+    assert [tuple(r) for r in rows] == expected
+    ((uid,),) = sql(db_url, "SELECT uid FROM installation")
+    assert re.fullmatch(r"[0-9a-f]{32}", uid)
+
+
+def test_0008_downgrades_keeping_every_event_and_reminder(
+    db_url: str, cli: Any, tmp_path: Path
+) -> None:
+    assert cli("init")[0] == 0
+    code, out, err = cli("import", str(SEED), now=T)
+    assert code == 0, (out, err)
+    counts = "SELECT (SELECT count(*) FROM reminders), (SELECT count(*) FROM contract_events)"
+    (before,) = sql(db_url, counts)
+    assert min(before) > 0
+    assert sql(db_url, "SELECT count(*) FROM contract_events WHERE milestone_id IS NOT NULL")
+
+    run_async(_downgrade(db_url, "0007"))
+
+    assert revision(db_url) == "0007"
+    assert sql(db_url, counts) == [before]
+    with pytest.raises(DBAPIError, match="milestone_id"):
+        sql(db_url, "SELECT milestone_id FROM contract_events")
+    with pytest.raises(DBAPIError, match="installation"):
+        sql(db_url, "SELECT uid FROM installation")
+    code, out, err = cli("init")
+    assert (code, err) == (0, ""), (out, err)
+    assert revision(db_url) == head_revision()
+    code, out, err = cli("calendar", "--out", str(tmp_path / "c.ics"), now=T)
+    assert code == 0, (out, err)
+
+
+async def _downgrade(url: str, target: str) -> None:
+    engine = create_engine(url)
+
+    def downgrade(connection: Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, target)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(downgrade)
+    finally:
+        await engine.dispose()

@@ -25,7 +25,7 @@ from tracker.service.contracts import (
     add_milestone,
     extend,
 )
-from tracker.service.derive import NO_LONGER_APPLIES
+from tracker.service.derive import APPLIES_AGAIN, NO_LONGER_APPLIES
 from tracker.service.milestones import close_milestone
 from tracker.service.registers.inputs import (
     ContractInput,
@@ -125,6 +125,15 @@ async def test_activating_the_extension_moves_the_end_and_derives_a_continuation
         "contract_end moved from 2026-03-31 to 2027-03-31",
         "last_referral moved from 2025-09-30 to 2026-09-30",
     ]
+    # Each event names the milestone it concerns; a contract-wide one names none.
+    named = {(e.kind, e.milestone_id) for e in await events(app, REF)}
+    assert named == {
+        ("contract_added", None),
+        ("extension_activated", None),
+        ("milestone_done", after[("extension_notice", "option:1")].id),
+        ("milestone_moved", after[("contract_end", "end")].id),
+        ("milestone_moved", after[("last_referral", "end")].id),
+    }
     async with app.session() as session:
         stored = (await session.execute(select(ContractRow))).scalar_one()
         assert (stored.end_date, stored.original_end) == (date(2027, 3, 31), date(2026, 3, 31))
@@ -251,7 +260,11 @@ async def test_a_milestone_that_no_longer_applies_is_cancelled_and_reopens_when_
     assert (gone.id, gone.due, gone.status) == (original.id, original.due, "cancelled")
     assert gone.closed_note == NO_LONGER_APPLIES
     assert gone.closed_at == app.now
-    assert [e.kind for e in await events(app, REF)].count("milestone_cancelled") == 1
+    (cancelled,) = [e for e in await events(app, REF) if e.kind == "milestone_cancelled"]
+    assert (cancelled.milestone_id, cancelled.detail) == (
+        original.id,
+        f"funding_confirmation: {NO_LONGER_APPLIES}",
+    )
 
     # Another cost opens the gap again: the same row re-opens.
     await add_cost(app, REF, cost("2025/26", "40"))
@@ -262,10 +275,16 @@ async def test_a_milestone_that_no_longer_applies_is_cancelled_and_reopens_when_
     assert (back.id, back.due, back.status) == (original.id, original.due, "open")
     assert back.closed_at is None and back.closed_note is None
     assert "£40.00" in back.title
+    # Logged as a change of its own (calendars need a new version of it).
+    (reopened,) = [e for e in await events(app, REF) if e.kind == "milestone_reopened"]
+    assert (reopened.milestone_id, reopened.detail) == (
+        original.id,
+        f"funding_confirmation: {APPLIES_AGAIN}",
+    )
 
 
 async def test_a_milestone_cancelled_by_a_person_does_not_reopen(
-    app: App, contract: Build, milestones: Milestones
+    app: App, contract: Build, milestones: Milestones, events: Events
 ) -> None:
     await add_contracts(app, [contract()])
     await close_milestone(
@@ -282,6 +301,9 @@ async def test_a_milestone_cancelled_by_a_person_does_not_reopen(
     row = by_ident(await milestones(app, REF))[("funding_confirmation", "year:2025/26")]
     assert row.status == "cancelled"
     assert row.closed_note == "covered by the core budget"
+    changes = [(e.kind, e.milestone_id) for e in await events(app, REF)]
+    assert ("milestone_cancelled", row.id) in changes
+    assert "milestone_reopened" not in {kind for kind, _ in changes}
 
 
 # -- one transaction -----------------------------------------------------------------------

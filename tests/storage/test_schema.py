@@ -196,6 +196,15 @@ async def test_milestone_indexes_exist(engine: AsyncEngine) -> None:
     assert indexes["ix_milestones_due"] == ["due"]
 
 
+async def test_the_calendar_counts_changes_by_an_indexed_milestone_id(engine: AsyncEngine) -> None:
+    await upgrade(engine)
+    async with engine.connect() as conn:
+        indexes = await conn.run_sync(_indexes, "contract_events")
+        (uid,) = (await conn.execute(text("SELECT uid FROM installation"))).scalars().all()
+    assert indexes["ix_contract_events_milestone_id"] == ["milestone_id"]
+    assert len(uid) == 32 and int(uid, 16) >= 0
+
+
 # -- column types --------------------------------------------------------------------------
 
 AMOUNTS = [Decimal("999999999999.99"), Decimal("0.01"), Decimal("298403.22")]

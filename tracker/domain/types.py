@@ -200,3 +200,34 @@ class MilestoneState:
     status: MilestoneStatus
     origin: MilestoneOrigin = MilestoneOrigin.DERIVED
     extra: dict[str, str] = field(default_factory=dict)
+
+
+class EventKind(StrEnum):
+    """What a change-log entry records. Stored as its value in ``contract_events.kind``."""
+
+    CONTRACT_ADDED = "contract_added"
+    EXTENSION_ACTIVATED = "extension_activated"
+    EXTENSION_DECLINED = "extension_declined"
+    FUNDING_ADDED = "funding_added"
+    FUNDING_CONFIRMED = "funding_confirmed"
+    COST_ADDED = "cost_added"
+    POLICY_SET = "policy_set"
+    DECISION_ADDED = "decision_added"
+    MILESTONE_ADDED = "milestone_added"
+    MILESTONE_MOVED = "milestone_moved"
+    MILESTONE_CANCELLED = "milestone_cancelled"
+    MILESTONE_REOPENED = "milestone_reopened"
+    MILESTONE_DONE = "milestone_done"
+    MILESTONE_SNOOZED = "milestone_snoozed"
+
+
+#: The events that change a milestone's date or status: each one is a new version of the
+#: milestone for a calendar client (its iCalendar SEQUENCE). A snooze moves neither.
+MILESTONE_CHANGES = frozenset(
+    {
+        EventKind.MILESTONE_MOVED,
+        EventKind.MILESTONE_CANCELLED,
+        EventKind.MILESTONE_REOPENED,
+        EventKind.MILESTONE_DONE,
+    }
+)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracker.domain.calendar import LONDON
 from tracker.domain.dates import format_uk
 from tracker.domain.money import format_gbp
-from tracker.domain.types import ExtensionStatus, FundingStatus, MilestoneStatus
+from tracker.domain.types import EventKind, ExtensionStatus, FundingStatus, MilestoneStatus
 from tracker.errors import DuplicateContract, InvalidOperation, UnknownContract
 from tracker.service.app import App
 from tracker.service.derive import record_event
@@ -140,7 +140,8 @@ async def _save_new(session: AsyncSession, data: ContractInput, app: App) -> Con
     await session.flush()
     for milestone in data.milestones:
         row.milestones.append(new_manual_milestone(row, milestone, app.now))
-    session.add(record_event(row, "contract_added", f"{row.ref} added: {row.title}", app.now))
+    added = f"{row.ref} added: {row.title}"
+    session.add(record_event(row, EventKind.CONTRACT_ADDED, added, app.now))
     await refresh(session, row, app)
     return row
 
@@ -186,7 +187,7 @@ async def add_contracts(
 
 
 async def _change(
-    app: App, ref: str, kind: str, detail: str, session: AsyncSession, row: ContractRow
+    app: App, ref: str, kind: EventKind, detail: str, session: AsyncSession, row: ContractRow
 ) -> None:
     row.updated_at = app.now
     session.add(record_event(row, kind, detail, app.now))
@@ -232,11 +233,12 @@ async def extend(app: App, ref: str, *, decline: bool = False) -> str:
             done = (
                 f"{ref}: extension_notice due {format_uk(notice.due)} done ({notice.closed_note})"
             )
-            session.add(record_event(row, "milestone_done", done, app.now))
+            event = record_event(row, EventKind.MILESTONE_DONE, done, app.now, milestone=notice)
+            session.add(event)
         await _change(
             app,
             ref,
-            "extension_declined" if decline else "extension_activated",
+            EventKind.EXTENSION_DECLINED if decline else EventKind.EXTENSION_ACTIVATED,
             summary,
             session,
             row,
@@ -251,9 +253,9 @@ async def add_funding(app: App, ref: str, line: FundingInput) -> str:
         row.funding.append(_funding_row(line, str(max(keys, default=0) + 1)))
         detail = f"{ref}: funding {line.source} {line.year} {format_gbp(line.amount)} ({line.status.value})"
         kind = (
-            "funding_confirmed"
+            EventKind.FUNDING_CONFIRMED
             if line.status in (FundingStatus.CONFIRMED, FundingStatus.RECEIVED)
-            else "funding_added"
+            else EventKind.FUNDING_ADDED
         )
         await _change(app, ref, kind, detail, session, row)
     return detail
@@ -265,7 +267,7 @@ async def add_cost(app: App, ref: str, cost: CostInput) -> str:
         row.costs.append(_cost_row(cost))
         label = f" {cost.category}" if cost.category else ""
         detail = f"{ref}: cost {cost.year}{label} {format_gbp(cost.amount)}"
-        await _change(app, ref, "cost_added", detail, session, row)
+        await _change(app, ref, EventKind.COST_ADDED, detail, session, row)
     return detail
 
 
@@ -276,7 +278,8 @@ async def add_milestone(app: App, ref: str, milestone: MilestoneInput) -> str:
         row.milestones.append(added)
         await session.flush()
         detail = f"{ref}: {added.kind} due {format_uk(added.due)} added (id {added.id})"
-        session.add(record_event(row, "milestone_added", detail, app.now))
+        event = record_event(row, EventKind.MILESTONE_ADDED, detail, app.now, milestone=added)
+        session.add(event)
         await refresh(session, row, app)
         await session.commit()
     return detail
@@ -315,7 +318,7 @@ async def set_policy(app: App, ref: str, entry: PolicyInput) -> str:
             else f"{ref}: {entry.kind.value} reminders at {leads} days before, sponsor copied from "
             f"{rule.escalate_from} days, no nags"
         )
-        await _change(app, ref, "policy_set", detail, session, row)
+        await _change(app, ref, EventKind.POLICY_SET, detail, session, row)
     return detail
 
 
@@ -333,7 +336,7 @@ async def add_decision(app: App, ref: str, decision: DecisionInput) -> str:
             f"{ref}: decision {decision.ref} of {format_uk(decision.decided_on)} recorded; "
             f"publish by {format_uk(due)}"
         )
-        await _change(app, ref, "decision_added", detail, session, row)
+        await _change(app, ref, EventKind.DECISION_ADDED, detail, session, row)
     return detail
 
 

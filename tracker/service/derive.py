@@ -18,6 +18,7 @@ from tracker.domain.types import (
     Decision,
     DerivationRules,
     DerivedMilestone,
+    EventKind,
     ExtensionOption,
     ExtensionStatus,
     FinancialYear,
@@ -33,6 +34,8 @@ from tracker.store.models import ContractRow, EventRow, MilestoneRow
 #: The closing note of a derived milestone cancelled because its rule no longer applies;
 #: such a milestone re-opens by itself if the rule applies again.
 NO_LONGER_APPLIES = "no longer applies after a change to the contract"
+#: The change-log line's ending when such a milestone re-opens at the same date.
+APPLIES_AGAIN = "applies again after a change to the contract"
 
 
 def to_domain(row: ContractRow) -> Contract:
@@ -97,10 +100,27 @@ def milestone_states(row: ContractRow) -> list[MilestoneState]:
     ]
 
 
-def record_event(row: ContractRow, kind: str, detail: str, now: datetime) -> EventRow:
-    """Append to the contract's change log (the caller's session adds it via the relation)."""
-    event = EventRow(contract_id=row.id, at=now, kind=kind, detail=detail)
-    return event
+def record_event(
+    row: ContractRow,
+    kind: EventKind,
+    detail: str,
+    now: datetime,
+    *,
+    milestone: MilestoneRow | None = None,
+) -> EventRow:
+    """A change-log entry for the contract, naming the milestone it concerns if one.
+
+    ``detail`` is the line people read (``tracker show``, the digest); ``kind`` and the
+    milestone are what code reads (the calendar's SEQUENCE), so no rule parses the text.
+    The milestone must have its id (be flushed). The caller's session adds the event.
+    """
+    return EventRow(
+        contract_id=row.id,
+        at=now,
+        kind=kind.value,
+        detail=detail,
+        milestone_id=None if milestone is None else milestone.id,
+    )
 
 
 def _new_row(row: ContractRow, wanted: DerivedMilestone, now: datetime) -> MilestoneRow:
@@ -118,8 +138,21 @@ def _new_row(row: ContractRow, wanted: DerivedMilestone, now: datetime) -> Miles
     )
 
 
-def _moved(stored: MilestoneRow, due: date) -> str:
-    return f"{stored.kind} moved from {stored.due.isoformat()} to {due.isoformat()}"
+def _moved(row: ContractRow, stored: MilestoneRow, due: date, now: datetime) -> EventRow:
+    detail = f"{stored.kind} moved from {stored.due.isoformat()} to {due.isoformat()}"
+    return record_event(row, EventKind.MILESTONE_MOVED, detail, now, milestone=stored)
+
+
+def _cancelled(row: ContractRow, stored: MilestoneRow, now: datetime) -> EventRow:
+    detail = f"{stored.kind}: {NO_LONGER_APPLIES}"
+    return record_event(row, EventKind.MILESTONE_CANCELLED, detail, now, milestone=stored)
+
+
+def _reopened(row: ContractRow, stored: MilestoneRow, now: datetime) -> EventRow:
+    """A milestone cancelled because it no longer applied, back at the same date: logged so
+    calendars see a new version of it (its status changed back), as for a cancellation."""
+    detail = f"{stored.kind}: {APPLIES_AGAIN}"
+    return record_event(row, EventKind.MILESTONE_REOPENED, detail, now, milestone=stored)
 
 
 def sync_milestones(row: ContractRow, rules: DerivationRules, now: datetime) -> list[EventRow]:
@@ -142,10 +175,12 @@ def sync_milestones(row: ContractRow, rules: DerivationRules, now: datetime) -> 
             and existing.closed_note == NO_LONGER_APPLIES
         )
         if existing.due != target.due:
-            events.append(record_event(row, "milestone_moved", _moved(existing, target.due), now))
+            events.append(_moved(row, existing, target.due, now))
             existing.due = target.due
             existing.updated_at = now
             reopened = reopened or existing.status != MilestoneStatus.OPEN.value
+        elif reopened:
+            events.append(_reopened(row, existing, now))
         if reopened:
             existing.status = MilestoneStatus.OPEN.value
             existing.closed_at = None
@@ -164,9 +199,5 @@ def sync_milestones(row: ContractRow, rules: DerivationRules, now: datetime) -> 
             existing.closed_at = now
             existing.closed_note = NO_LONGER_APPLIES
             existing.updated_at = now
-            events.append(
-                record_event(
-                    row, "milestone_cancelled", f"{existing.kind}: {NO_LONGER_APPLIES}", now
-                )
-            )
+            events.append(_cancelled(row, existing, now))
     return events

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.dates import format_uk
 from tracker.domain.milestones import effective_status
-from tracker.domain.types import MilestoneKind, MilestoneOrigin, MilestoneStatus
+from tracker.domain.types import EventKind, MilestoneKind, MilestoneOrigin, MilestoneStatus
 from tracker.errors import (
     AmbiguousMilestone,
     InvalidOperation,
@@ -117,11 +117,13 @@ async def close_milestone(
         milestone.closed_at = app.now
         milestone.closed_note = note
         milestone.updated_at = app.now
-        verb = "done" if status == MilestoneStatus.DONE else "cancelled"
+        done = status == MilestoneStatus.DONE
+        verb = "done" if done else "cancelled"
         detail = f"{contract.ref}: {milestone.kind} due {format_uk(milestone.due)} {verb}"
         if note:
             detail += f" ({note})"
-        session.add(record_event(contract, f"milestone_{verb}", detail, app.now))
+        event = EventKind.MILESTONE_DONE if done else EventKind.MILESTONE_CANCELLED
+        session.add(record_event(contract, event, detail, app.now, milestone=milestone))
         await replan_contract(session, contract, app.policy, app.now, app.settings.mail_from)
         await session.commit()
     return detail
@@ -159,7 +161,10 @@ async def snooze_milestone(
         detail = f"{contract.ref}: {milestone.kind} due {format_uk(milestone.due)} snoozed until {format_uk(until)}"
         if note:
             detail += f" ({note})"
-        session.add(record_event(contract, "milestone_snoozed", detail, app.now))
+        event = record_event(
+            contract, EventKind.MILESTONE_SNOOZED, detail, app.now, milestone=milestone
+        )
+        session.add(event)
         # Lead reminders are held by the due query; the next nag time moves here.
         await replan_contract(session, contract, app.policy, app.now, app.settings.mail_from)
         await session.commit()

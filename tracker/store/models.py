@@ -192,13 +192,33 @@ class EventRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))  # a tracker.domain.types.EventKind value
     detail: Mapped[str] = mapped_column(Text)
+    #: The milestone the event concerns, if one: the calendar counts a milestone's changes
+    #: by it (its SEQUENCE). Milestones are never deleted, but a contract's are with it.
+    milestone_id: Mapped[int | None] = mapped_column(
+        ForeignKey("milestones.id", ondelete="SET NULL")
+    )
 
     __table_args__ = (
         Index("ix_contract_events_contract_id_at", "contract_id", "at"),
         Index("ix_contract_events_at", "at"),
+        Index("ix_contract_events_milestone_id", "milestone_id"),
     )
+
+
+class InstallationRow(Base):
+    """This database's identity, one row made by the migration that added the table.
+
+    Random, so two installations never share it: it keeps calendar UIDs apart when one
+    calendar subscribes to two authorities' feeds.
+    """
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    uid: Mapped[str] = mapped_column(String(32))  # uuid4 hex
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ContractPolicyRow(Base):

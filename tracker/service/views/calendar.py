@@ -3,18 +3,17 @@
 Managers live in their calendars, so the deadlines should be there too, and stay
 right as contracts change. What makes a re-import update rather than duplicate:
 
-* **UID** is the milestone's id (``milestone-14@contract-tracker``): stored milestones
-  are never deleted (a derived one that no longer applies is cancelled), so an id
-  names one milestone for good. The suffix is fixed rather than taken from the mail
-  settings so that changing ``mail_from`` cannot re-key every event.
+* **UID** is the milestone's id and the installation's
+  (``milestone-14.3f2a9c01b7e4@contract-tracker``): stored milestones are never deleted
+  (a derived one that no longer applies is cancelled), so an id names one milestone for
+  good, and the installation's random id keeps two authorities' feeds apart in one
+  calendar. The domain is fixed rather than taken from the mail settings so that
+  changing ``mail_from`` cannot re-key every event.
 * **SEQUENCE** is derived from the contract's change log, without a table of its own:
-  the number of ``milestone_moved`` and ``milestone_cancelled`` events of the
-  milestone's contract that name its kind and were logged since it was created. The
-  log is append-only, so the number never goes down, and every move of the date and
-  every cancellation raises it, which is what a client needs to accept the update.
-  A move of a sibling of the same kind (two funding confirmations) also raises it:
-  harmless, the client re-reads an unchanged event. ``updated_at`` was not used
-  because moving a derived milestone's date does not always touch it.
+  the number of logged events that changed this milestone's date or status
+  (``tracker.domain.types.MILESTONE_CHANGES``: moved, cancelled, re-opened, done),
+  counted by the milestone each event names. The log is append-only, so the number
+  never goes down, and every change a client must accept raises it.
 * Open milestones are ``STATUS:CONFIRMED`` with alarms at the policy's lead days (the
   contract's own policy where set), cancelled ones ``STATUS:CANCELLED`` so clients
   drop them; done ones are left out (nothing left to do).
@@ -27,22 +26,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.dates import format_uk
-from tracker.domain.types import MilestoneKind, MilestoneStatus
+from tracker.domain.types import MILESTONE_CHANGES, MilestoneKind, MilestoneStatus
 from tracker.service.app import App
 from tracker.service.contracts import load_contract
 from tracker.service.reminders.policy import contract_policy
 from tracker.service.views.contracts import MilestoneView, milestone_views
-from tracker.store.models import ContractRow, EventRow, MilestoneRow
+from tracker.store.installation import installation_uid
+from tracker.store.models import ContractRow, EventRow
 
 PRODID = "-//contract-tracker//milestone calendar//EN"
 UID_DOMAIN = "contract-tracker"
 CALENDAR_NAME = "Contract milestones"
-
-#: Change-log kinds that alter a milestone's date or status (and so its SEQUENCE).
-CHANGE_EVENTS = ("milestone_moved", "milestone_cancelled")
+#: Hex digits of the installation id in a UID: enough that two installations never meet.
+INSTALLATION_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class FeedEntry:
     """One milestone as it goes into the feed, with what the pure renderer needs."""
 
     milestone: MilestoneView
+    uid: str
     contract_title: str
     provider: str
     leads: tuple[int, ...]
@@ -64,26 +65,30 @@ class CalendarFeed:
     cancelled: int
 
 
-def milestone_uid(milestone_id: int) -> str:
-    return f"milestone-{milestone_id}@{UID_DOMAIN}"
+def milestone_uid(milestone_id: int, installation: str) -> str:
+    """``milestone-14.3f2a9c01b7e4@contract-tracker`` for installation ``3f2a9c01b7e4...``."""
+    return f"milestone-{milestone_id}.{installation[:INSTALLATION_DIGITS]}@{UID_DOMAIN}"
 
 
-def change_count(milestone: MilestoneRow, ref: str, events: Sequence[EventRow]) -> int:
-    """SEQUENCE: the logged moves and cancellations of this milestone's kind since it was created.
+async def change_counts(
+    session: AsyncSession, contract_ids: Sequence[int] | None
+) -> dict[int, int]:
+    """SEQUENCE by milestone id: its logged changes of date or status (none: absent).
 
-    Matches the detail texts written by ``derive.sync_milestones`` (``contract_end moved
-    from ...``, ``contract_end: no longer applies ...``) and ``milestone cancel``
-    (``REF: contract_end due ... cancelled``).
+    ``contract_ids`` narrows the count to a filtered feed's contracts; None counts all.
     """
-    kind = milestone.kind
-    prefixes = (f"{kind} moved from ", f"{kind}: ", f"{ref}: {kind} due ")
-    return sum(
-        1
-        for event in events
-        if event.kind in CHANGE_EVENTS
-        and event.at >= milestone.created_at
-        and event.detail.startswith(prefixes)
+    statement = (
+        select(EventRow.milestone_id, func.count())
+        .where(
+            EventRow.milestone_id.is_not(None),
+            EventRow.kind.in_(sorted(MILESTONE_CHANGES)),
+        )
+        .group_by(EventRow.milestone_id)
     )
+    if contract_ids is not None:
+        statement = statement.where(EventRow.contract_id.in_(contract_ids))
+    rows = (await session.execute(statement)).all()
+    return {milestone: count for milestone, count in rows if milestone is not None}
 
 
 def _description(entry: FeedEntry) -> str:
@@ -112,7 +117,7 @@ def _description(entry: FeedEntry) -> str:
 def _event(entry: FeedEntry, now: datetime) -> Event:
     m = entry.milestone
     event = Event()
-    event.add("uid", milestone_uid(m.id))
+    event.add("uid", entry.uid)
     event.add("dtstamp", now)
     event.add("sequence", entry.sequence)
     event.add("dtstart", m.due)  # a date: an all-day event (VALUE=DATE)
@@ -147,8 +152,9 @@ def render_feed(entries: Sequence[FeedEntry], *, name: str, now: datetime) -> by
     return ics
 
 
-def _entries(row: ContractRow, app: App, events: Sequence[EventRow]) -> list[FeedEntry]:
-    stored = {m.id: m for m in row.milestones}
+def _entries(
+    row: ContractRow, app: App, sequences: dict[int, int], installation: str
+) -> list[FeedEntry]:
     entries = []
     for view in milestone_views(row, app.today):
         if view.status not in (MilestoneStatus.OPEN, MilestoneStatus.CANCELLED):
@@ -157,10 +163,11 @@ def _entries(row: ContractRow, app: App, events: Sequence[EventRow]) -> list[Fee
         entries.append(
             FeedEntry(
                 milestone=view,
+                uid=milestone_uid(view.id, installation),
                 contract_title=row.title,
                 provider=row.provider,
                 leads=rule.leads,
-                sequence=change_count(stored[view.id], row.ref, events),
+                sequence=sequences.get(view.id, 0),
             )
         )
     return entries
@@ -185,19 +192,11 @@ async def calendar_feed(
             rows = [
                 r for r in rows if r.owner is not None and r.owner.casefold() == owner.casefold()
             ]
-        ids = {row.id for row in rows}
-        statement = select(EventRow).where(EventRow.kind.in_(CHANGE_EVENTS))
-        if ref is not None or owner is not None:
-            # Filtered feeds are a handful of contracts; the whole feed reads the whole log.
-            statement = statement.where(EventRow.contract_id.in_(sorted(ids)))
-        log = (await session.execute(statement.order_by(EventRow.at, EventRow.id))).scalars()
-        by_contract: dict[int, list[EventRow]] = {}
-        for event in log:
-            if event.contract_id in ids:
-                by_contract.setdefault(event.contract_id, []).append(event)
-        entries = [
-            entry for row in rows for entry in _entries(row, app, by_contract.get(row.id, []))
-        ]
+        # Filtered feeds are a handful of contracts; the whole feed counts the whole log.
+        filtered = ref is not None or owner is not None
+        sequences = await change_counts(session, sorted(r.id for r in rows) if filtered else None)
+    installation = await installation_uid(app.session, app.now)
+    entries = [entry for row in rows for entry in _entries(row, app, sequences, installation)]
     entries.sort(
         key=lambda e: (e.milestone.due, e.milestone.ref, e.milestone.kind.value, e.milestone.id)
     )
