@@ -7,6 +7,9 @@ without reading a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+
 
 class TrackerError(Exception):
     """Base of every error the user caused or can fix; its text is shown as is."""
@@ -62,11 +65,32 @@ class DuplicateContract(TrackerError):
 
 
 class MilestoneNotFound(TrackerError):
-    """No milestone matches the ref and kind (or id) a command named."""
+    """No milestone matches the id, or the ref and kind, a command named."""
+
+    def __init__(self, *, milestone_id: int | None = None, kind: str = "", ref: str = "") -> None:
+        self.milestone_id = milestone_id
+        self.kind = kind
+        self.ref = ref
+        if milestone_id is not None:
+            super().__init__(f"milestone: {milestone_id} is not a milestone id in this database")
+        else:
+            super().__init__(f"kind: {kind!r} has no milestone on {ref}")
 
 
 class AmbiguousMilestone(TrackerError):
     """Several open milestones match; the user must give the milestone id."""
+
+    def __init__(self, *, kind: str, ref: str, choices: Sequence[tuple[int, date]]) -> None:
+        self.kind = kind
+        self.ref = ref
+        self.ids = tuple(milestone_id for milestone_id, _ in choices)
+        listed = ", ".join(
+            f"{milestone_id} (due {due.isoformat()})" for milestone_id, due in choices
+        )
+        super().__init__(
+            f"kind: {kind!r} matches {len(choices)} open milestones on {ref}: "
+            f"give the id, one of {listed}"
+        )
 
 
 class InvalidOperation(TrackerError):
@@ -78,11 +102,38 @@ class ImportFileError(TrackerError):
 
 
 class SchemaOutdated(TrackerError):
-    """The database schema is older (or newer) than this tracker; ``tracker init`` fixes it."""
+    """The database schema is older (or newer) than this tracker; ``tracker init`` fixes it.
+
+    ``current`` is the database's revision (None: tables the tracker did not make).
+    """
+
+    def __init__(self, *, current: str | None, head: str, newer: bool = False) -> None:
+        self.current = current
+        self.head = head
+        if newer:
+            super().__init__(
+                f"database schema revision {current} is newer than this tracker knows; "
+                "upgrade the tracker"
+            )
+            return
+        shown = current or "none (tables exist but were not made by the tracker)"
+        super().__init__(
+            f"database schema is at revision {shown}, this tracker needs {head}: "
+            "run `tracker init` to upgrade it"
+        )
 
 
 class DatabaseUnavailable(TrackerError):
-    """The database cannot be opened or reached."""
+    """The database cannot be opened or reached.
+
+    ``shown_url`` must already have its password hidden (``tracker.store.engine.redact``):
+    the message is printed and logged as it is.
+    """
+
+    def __init__(self, shown_url: str, reason: str) -> None:
+        self.shown_url = shown_url
+        self.reason = reason
+        super().__init__(f"database {shown_url}: {reason}")
 
 
 class ConfigError(TrackerError):

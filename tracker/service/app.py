@@ -60,9 +60,8 @@ class App:
                 async with self.engine.connect():
                     pass
         except (OperationalError, DBAPIError, OSError) as exc:
-            raise DatabaseUnavailable(
-                f"database {redact(self.database_url)}: cannot open it ({_first_line(exc)})"
-            ) from None
+            reason = f"cannot open it ({_first_line(exc)})"
+            raise DatabaseUnavailable(redact(self.database_url), reason) from None
 
     async def close(self) -> None:
         if self._engine is not None:
@@ -81,7 +80,7 @@ def database_error(url: str, exc: BaseException) -> DatabaseUnavailable:
         hint = "the database is busy (locked by another process); nothing was written, try again"
     else:
         hint = f"{text}; nothing was written"
-    return DatabaseUnavailable(f"database {redact(url)}: {hint}")
+    return DatabaseUnavailable(redact(url), hint)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -53,12 +53,10 @@ def new_manual_milestone(row: ContractRow, data: MilestoneInput, now: datetime) 
 
 
 async def _find(
-    app: App, session: object, ref: str, kind: MilestoneKind | None, milestone_id: int | None
+    app: App, session: AsyncSession, ref: str, kind: MilestoneKind | None, milestone_id: int | None
 ) -> MilestoneRow:
-
-    assert isinstance(session, AsyncSession)
     if milestone_id is not None and not 0 < milestone_id <= MAX_ID:
-        raise MilestoneNotFound(f"milestone: {milestone_id} is not a milestone id in this database")
+        raise MilestoneNotFound(milestone_id=milestone_id)
     if milestone_id is not None:
         found = (
             await session.execute(
@@ -66,9 +64,7 @@ async def _find(
             )
         ).scalar_one_or_none()
         if found is None:
-            raise MilestoneNotFound(
-                f"milestone: {milestone_id} is not a milestone id in this database"
-            )
+            raise MilestoneNotFound(milestone_id=milestone_id)
         return found
     contract = (
         await session.execute(select(ContractRow).where(ContractRow.ref == ref))
@@ -84,15 +80,14 @@ async def _find(
         == MilestoneStatus.OPEN
     ]
     if not matches:
-        raise MilestoneNotFound(f"kind: {kind.value!r} has no milestone on {ref}")
+        raise MilestoneNotFound(kind=kind.value, ref=ref)
     if not open_ones:
         raise InvalidOperation(
             f"kind: {kind.value!r} on {ref} has no open milestone (all done or cancelled)"
         )
     if len(open_ones) > 1:
-        choices = ", ".join(f"{m.id} (due {m.due.isoformat()})" for m in open_ones)
         raise AmbiguousMilestone(
-            f"kind: {kind.value!r} matches {len(open_ones)} open milestones on {ref}: give the id, one of {choices}"
+            kind=kind.value, ref=ref, choices=[(m.id, m.due) for m in open_ones]
         )
     return open_ones[0]
 

@@ -8,7 +8,6 @@ upgrades it, so a stale second server never writes to a schema it does not know.
 from __future__ import annotations
 
 from importlib.resources import files
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -59,10 +58,7 @@ async def upgrade(engine: AsyncEngine) -> tuple[str | None, str]:
             rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()
         }
         if before is not None and before not in known:
-            raise SchemaOutdated(
-                f"database schema revision {before} is newer than this tracker knows; "
-                "upgrade the tracker"
-            )
+            raise SchemaOutdated(current=before, head=head_revision(), newer=True)
         await conn.run_sync(_upgrade, alembic_config())
         after = await conn.run_sync(_current)
     assert after is not None
@@ -80,8 +76,4 @@ async def ensure_current(engine: AsyncEngine) -> None:
     if empty:
         await upgrade(engine)
         return
-    shown: Any = current or "none (tables exist but were not made by the tracker)"
-    raise SchemaOutdated(
-        f"database schema is at revision {shown}, this tracker needs {head}: "
-        "run `tracker init` to upgrade it"
-    )
+    raise SchemaOutdated(current=current, head=head)
