@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tracker.domain.dates import format_uk
+from tracker.domain.dates import format_london_time, format_uk
 from tracker.domain.money import format_gbp
 from tracker.domain.types import MilestoneStatus
 from tracker.service.views.contracts import ContractDetail, ContractSummary, MilestoneView
@@ -179,16 +179,12 @@ def print_detail(out: Console, detail: ContractDetail) -> None:
     print_sent(out, detail)
     if detail.events:
         out.print(Text("Recent changes", style="italic"))
-        from tracker.domain.calendar import LONDON
-
         for event in detail.events[:10]:
-            out.print(f"  {event.at.astimezone(LONDON):%d %b %Y %H:%M}  {event.detail}")
+            out.print(f"  {format_london_time(event.at)}  {event.detail}")
 
 
 def print_sent(out: Console, detail: ContractDetail) -> None:
     """Every delivery attempt about the contract: "were we warned, and when?"."""
-    from tracker.domain.calendar import LONDON
-
     if not detail.reminders:
         out.print(Text("Reminders sent: none yet", style="italic"))
         return
@@ -198,7 +194,5 @@ def print_sent(out: Console, detail: ContractDetail) -> None:
     for a in detail.reminders:
         lead = f"{-a.lead} days overdue" if a.lead < 0 else f"{a.lead} days before"
         about = f"{a.kind} due {format_uk(a.milestone_due)} ({lead})"
-        table.add_row(
-            f"{a.at.astimezone(LONDON):%d %b %Y %H:%M}", about, a.recipient, a.outcome, a.reply
-        )
+        table.add_row(format_london_time(a.at), about, a.recipient, a.outcome, a.reply)
     out.print(table)

@@ -18,10 +18,10 @@ from tracker.domain.calendar import (
     add_months,
     add_working_days,
     bank_holiday_name,
-    describe_day,
     is_working_day,
     previous_working_day,
 )
+from tracker.domain.dates import describe_day, format_long, format_uk, weekday_name
 from tracker.domain.funding import YearGap, year_gaps
 from tracker.domain.money import format_gbp
 from tracker.domain.types import (
@@ -65,20 +65,10 @@ DECISION_TEXT: dict[MilestoneKind, str] = {
 }
 
 
-def short_day(day: date) -> str:
-    """``31 Mar 2026``: the compact date used in titles and one-line summaries."""
-    return f"{day.day} {day:%b %Y}"
-
-
-def _long_day(day: date) -> str:
-    """``31 March 2026``: the date as written in the arithmetic of a note."""
-    return f"{day.day} {day:%B %Y}"
-
-
 def _why_not_working(day: date) -> str:
     """``a Sunday`` or ``a bank holiday (Christmas Day)``: why nothing can be served then."""
     holiday = bank_holiday_name(day)
-    return f"a bank holiday ({holiday})" if holiday else f"a {day:%A}"
+    return f"a bank holiday ({holiday})" if holiday else f"a {weekday_name(day)}"
 
 
 def _holiday_suffix(day: date) -> str:
@@ -114,7 +104,7 @@ def given_due_note(day: date, act: str) -> str:
 
 
 def _months_before(end: date, months: int) -> tuple[date, str]:
-    return computed_due(add_months(end, -months), f"{_long_day(end)} less {months} months")
+    return computed_due(add_months(end, -months), f"{format_long(end)} less {months} months")
 
 
 # -- extension options -------------------------------------------------------------------
@@ -147,13 +137,13 @@ def option_key(option: ExtensionOption) -> str:
 
 def _option_notice(option: ExtensionOption, extends_from: date) -> DerivedMilestone:
     """Notice for one option, counted back from the end in force when it would be taken."""
-    title = f"Extension notice: activate the option to {short_day(option.until)} or plan the exit"
+    title = f"Extension notice: activate the option to {format_uk(option.until)} or plan the exit"
     if option.notice_by is not None:
         due, note = option.notice_by, given_due_note(option.notice_by, "serve notice")
     else:
         days = option.notice_days or 0
         due, note = computed_due(
-            extends_from - timedelta(days=days), f"{_long_day(extends_from)} less {days} days"
+            extends_from - timedelta(days=days), f"{format_long(extends_from)} less {days} days"
         )
     return DerivedMilestone(MilestoneKind.EXTENSION_NOTICE, option_key(option), due, title, note)
 
@@ -228,7 +218,7 @@ def _year_title(gap: YearGap) -> str:
 def _year_confirmation(gap: YearGap, lead_days: int) -> DerivedMilestone:
     start = gap.year.start
     due, note = computed_due(
-        start - timedelta(days=lead_days), f"{_long_day(start)} less {lead_days} days"
+        start - timedelta(days=lead_days), f"{format_long(start)} less {lead_days} days"
     )
     return DerivedMilestone(
         MilestoneKind.FUNDING_CONFIRMATION, f"year:{gap.year}", due, _year_title(gap), note

@@ -32,8 +32,7 @@ from urllib.parse import urlsplit
 import css_inline
 import jinja2
 
-from tracker.domain.calendar import LONDON
-from tracker.domain.dates import format_uk
+from tracker.domain.dates import format_london, format_uk
 from tracker.domain.money import format_gbp
 from tracker.domain.text import BIDI_CONTROLS, LINE_BREAKERS
 from tracker.mail.mime import OutgoingMessage, write_alternative
@@ -204,12 +203,6 @@ def gap_phrase(gap: Decimal | None) -> str:
     if gap == 0:
         return "none"
     return f"surplus {format_gbp(-gap)}"
-
-
-def format_london(moment: datetime) -> str:
-    """``2 Sep 2024 09:15``: an instant as the reader's clock in England showed it."""
-    local = moment.astimezone(LONDON)
-    return f"{format_uk(local.date())} {local:%H:%M}"
 
 
 @lru_cache(maxsize=4096)
