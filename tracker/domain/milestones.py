@@ -132,19 +132,28 @@ def next_option(contract: Contract) -> ExtensionOption | None:
 
 
 def option_key(option: ExtensionOption) -> str:
+    """The extension-notice milestone's key: the option's number, which never changes."""
     return f"option:{option.seq}"
+
+
+def option_notice_due(option: ExtensionOption, extends_from: date) -> tuple[date, str]:
+    """When notice to take ``option`` is due, and the note explaining the date.
+
+    ``notice_by`` is contractual and kept as given; else the end the option extends
+    from, less its notice period, moved back to a working day. The register exports this
+    date, so it must be the extension-notice milestone's own.
+    """
+    if option.notice_by is not None:
+        return option.notice_by, given_due_note(option.notice_by, "serve notice")
+    days = option.notice_days or 0
+    computed = extends_from - timedelta(days=days)
+    return computed_due(computed, f"{format_long(extends_from)} less {days} days")
 
 
 def _option_notice(option: ExtensionOption, extends_from: date) -> DerivedMilestone:
     """Notice for one option, counted back from the end in force when it would be taken."""
     title = f"Extension notice: activate the option to {format_uk(option.until)} or plan the exit"
-    if option.notice_by is not None:
-        due, note = option.notice_by, given_due_note(option.notice_by, "serve notice")
-    else:
-        days = option.notice_days or 0
-        due, note = computed_due(
-            extends_from - timedelta(days=days), f"{format_long(extends_from)} less {days} days"
-        )
+    due, note = option_notice_due(option, extends_from)
     return DerivedMilestone(MilestoneKind.EXTENSION_NOTICE, option_key(option), due, title, note)
 
 

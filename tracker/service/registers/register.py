@@ -25,14 +25,14 @@ import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from tracker.domain.milestones import computed_due, next_option
+from tracker.domain.milestones import next_option, option_notice_due
 from tracker.domain.money import format_gbp
 from tracker.errors import DuplicateContract, ImportFileError, InvalidValue
 from tracker.service.app import App
@@ -98,11 +98,7 @@ def register_row(row: ContractRow) -> RegisterRow:
     option = next_option(to_domain(row))
     notice: date | None = None
     if option is not None:
-        if option.notice_by is not None:
-            notice = option.notice_by
-        else:
-            days = timedelta(days=option.notice_days or 0)
-            notice, _ = computed_due(row.end_date - days, "")
+        notice, _ = option_notice_due(option, row.end_date)
     return RegisterRow(
         reference=row.ref,
         title=row.title,

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import shlex
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from tracker.domain.funding import YearGap, totals_warnings, year_gaps
+from tracker.domain.funding import (
+    YearGap,
+    total_at_risk,
+    total_gap,
+    totals_warnings,
+    year_gaps,
+)
 from tracker.domain.milestones import DECISION_TEXT, effective_status
 from tracker.domain.staffing import StaffingRisk, staffing_risk
 from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
@@ -69,16 +74,11 @@ class ContractSummary:
 
     @property
     def total_gap(self) -> Decimal | None:
-        """The sum of the positive gaps of years whose cost is known; None when no year's
-        cost is known (a contract of unknown cost has no zero gap)."""
-        known = [g.gap for g in self.gaps if g.gap is not None]
-        if not known:
-            return None
-        return sum((gap for gap in known if gap > 0), Decimal("0.00"))
+        return total_gap(self.gaps)
 
     @property
     def total_at_risk(self) -> Decimal:
-        return sum((g.at_risk for g in self.gaps), Decimal("0.00"))
+        return total_at_risk(self.gaps)
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,3 @@ async def timeline(app: App, *, days: int) -> list[MilestoneView]:
         )
     items.sort(key=lambda m: (m.due, m.ref, m.kind.value))
     return items
-
-
-def flagged(summaries: Sequence[ContractSummary]) -> list[ContractSummary]:
-    return [s for s in summaries if s.staffing.at_risk]
