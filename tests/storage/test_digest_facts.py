@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 
 from tracker.domain.types import MilestoneKind, MilestoneStatus
+from tracker.domain.wording import KIND_LABELS
 from tracker.mail.model import (
     DecisionLink,
     DigestChange,
@@ -44,7 +45,7 @@ from tracker.service.digest.gather import (
 )
 from tracker.service.milestones import close_milestone, snooze_milestone
 from tracker.service.registers.inputs import ContractInput
-from tracker.service.reminders.compose import KIND_LABELS, decision_links
+from tracker.service.reminders.compose import decision_links
 from tracker.service.views.contracts import ContractSummary, MilestoneView, summarise
 from tracker.store.models import (
     ContractRow,
@@ -73,6 +74,8 @@ def _item(
     view: MilestoneView, summary: ContractSummary, title: str, links: tuple[DecisionLink, ...]
 ) -> DigestItem:
     ref = shlex.quote(summary.ref)
+    # The reminder's snooze command: a concrete day a week ahead (the view knows today).
+    week_ahead = (view.due - timedelta(days=view.days_left) + timedelta(days=7)).isoformat()
     return DigestItem(
         ref=summary.ref,
         contract_title=title,
@@ -83,7 +86,7 @@ def _item(
         days_left=view.days_left,
         if_missed=view.if_missed,
         close_command=view.command or f"tracker milestone done {view.id}",
-        snooze_command=f'tracker milestone snooze {ref} {view.kind.value} --until DATE --note "why"',
+        snooze_command=f'tracker milestone snooze {ref} {view.kind.value} --until {week_ahead} --note "why"',
         snoozed_until=view.snoozed_until,
         snooze_note=view.snooze_note,
         staffing_at_risk=summary.staffing.at_risk,

@@ -297,6 +297,11 @@ def publication_due(decided_on: date, working_days: int) -> date:
     return add_working_days(decided_on, working_days)
 
 
+def snooze_holds(snoozed_until: date | None, today: date) -> bool:
+    """A snooze holds through the day before ``snoozed_until``: on that day it is over."""
+    return snoozed_until is not None and snoozed_until > today
+
+
 def effective_status(
     kind: MilestoneKind, status: MilestoneStatus, due: date, today: date
 ) -> MilestoneStatus:

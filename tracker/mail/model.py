@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tracker.domain.funding import YearGap
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,13 @@ class GapRow:
     secured: Decimal
     at_risk: Decimal
     gap: Decimal | None  # None: cost unknown; negative: surplus
+
+    @classmethod
+    def of(cls, gap: YearGap) -> GapRow:
+        """The row of one year's funding position, the same in every email."""
+        return cls(
+            year=str(gap.year), cost=gap.cost, secured=gap.secured, at_risk=gap.at_risk, gap=gap.gap
+        )
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ JSON. Keeping them here means every screen computes staffing risk and gaps one w
 
 from __future__ import annotations
 
-import shlex
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,9 +20,10 @@ from tracker.domain.funding import (
     totals_warnings,
     year_gaps,
 )
-from tracker.domain.milestones import DECISION_TEXT, effective_status
+from tracker.domain.milestones import DECISION_TEXT, effective_status, snooze_holds
 from tracker.domain.staffing import StaffingRisk, staffing_risk
 from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
+from tracker.domain.wording import close_command
 from tracker.service.app import App
 from tracker.service.contracts import load_contract
 from tracker.service.derive import milestone_states, to_domain
@@ -117,12 +117,6 @@ class ContractDetail:
     reminders: tuple[AttemptView, ...] = ()
 
 
-def close_command(ref: str, kind: MilestoneKind, milestone_id: int, ambiguous: bool) -> str:
-    if ambiguous:
-        return f"tracker milestone done {milestone_id}"
-    return f"tracker milestone done {shlex.quote(ref)} {kind.value}"
-
-
 def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
     statuses = [
         effective_status(MilestoneKind(m.kind), MilestoneStatus(m.status), m.due, today)
@@ -137,6 +131,7 @@ def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
     for m, status in zip(row.milestones, statuses, strict=True):
         kind = MilestoneKind(m.kind)
         decision = kind not in FACT_KINDS
+        snoozed = snooze_holds(m.snoozed_until, today)
         views.append(
             MilestoneView(
                 id=m.id,
@@ -152,14 +147,12 @@ def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
                 is_decision=decision,
                 if_missed=DECISION_TEXT.get(kind, ""),
                 command=(
-                    close_command(row.ref, kind, m.id, open_kinds[m.kind] > 1)
+                    close_command(row.ref, kind, m.id, ambiguous=open_kinds[m.kind] > 1)
                     if decision and status == MilestoneStatus.OPEN
                     else None
                 ),
-                snoozed_until=m.snoozed_until
-                if m.snoozed_until and m.snoozed_until > today
-                else None,
-                snooze_note=m.snooze_note if m.snoozed_until and m.snoozed_until > today else None,
+                snoozed_until=m.snoozed_until if snoozed else None,
+                snooze_note=m.snooze_note if snoozed else None,
             )
         )
     views.sort(key=lambda v: (v.due, v.kind.value, v.id))
