@@ -105,7 +105,7 @@ def _contract(summary: ContractSummary, role: str) -> DigestContract:
         staffing_at_risk=summary.staffing.at_risk,
         staffing_summary=summary.staffing.summary,
         gaps=tuple(
-            GapRow(str(g.year), g.cost, g.secured, g.at_risk, g.gap)
+            GapRow(year=str(g.year), cost=g.cost, secured=g.secured, at_risk=g.at_risk, gap=g.gap)
             for g in summary.gaps
             if g.in_term
         ),
@@ -215,9 +215,17 @@ def _reference_digest(app: App, ref: _Reference, person: str) -> DigestEmail:
             staffing.append(_contract(summary, role))
         if 0 <= summary.days_to_end <= ENDING_DAYS:
             ending.append(_contract(summary, role))
-        changes.extend(DigestChange(e.at, row.ref, e.detail) for e in ref.events.get(cid, []))
+        changes.extend(
+            DigestChange(at=e.at, ref=row.ref, detail=e.detail) for e in ref.events.get(cid, [])
+        )
         failures.extend(
-            DigestFailure(r.updated_at, row.ref, kind, r.recipient, r.last_reply or "")
+            DigestFailure(
+                at=r.updated_at,
+                ref=row.ref,
+                kind=kind,
+                recipient=r.recipient,
+                reply=r.last_reply or "",
+            )
             for r, kind in ref.failures.get(cid, [])
             if r.updated_at > since
         )

@@ -19,7 +19,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 FREQUENCIES = ("weekly", "daily", "off")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Period:
     key: str  # "2024-W36" or "2024-09-02"
     scheduled_at: datetime  # aware UTC
@@ -47,14 +47,22 @@ def current_period(now: datetime, frequency: str, weekday: str, at: time) -> Per
         if local.time() < at:
             day -= timedelta(days=1)
         scheduled = datetime.combine(day, at, tzinfo=LONDON)
-        return Period(day.isoformat(), scheduled.astimezone(UTC), period_label(day, weekly=False))
+        return Period(
+            key=day.isoformat(),
+            scheduled_at=scheduled.astimezone(UTC),
+            label=period_label(day, weekly=False),
+        )
     target = WEEKDAYS.index(weekday)
     day = local.date() - timedelta(days=(local.weekday() - target) % 7)
     if day == local.date() and local.time() < at:
         day -= timedelta(days=7)
     scheduled = datetime.combine(day, at, tzinfo=LONDON)
     year, week, _ = day.isocalendar()
-    return Period(f"{year}-W{week:02d}", scheduled.astimezone(UTC), period_label(day, weekly=True))
+    return Period(
+        key=f"{year}-W{week:02d}",
+        scheduled_at=scheduled.astimezone(UTC),
+        label=period_label(day, weekly=True),
+    )
 
 
 def digest_message_id(recipient: str, period: str, domain: str) -> str:

@@ -71,7 +71,7 @@ def original_term_years(contract: Contract) -> list[FinancialYear]:
     return years_between(contract.start, contract.original_end)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class YearGap:
     """The funding position of one financial year.
 
@@ -151,7 +151,7 @@ def year_gaps(contract: Contract) -> list[YearGap]:
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TotalsCheck:
     """A stated contract value set beside the line sums of the original term.
 

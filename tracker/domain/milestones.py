@@ -154,7 +154,9 @@ def _option_notice(option: ExtensionOption, extends_from: date) -> DerivedMilest
     """Notice for one option, counted back from the end in force when it would be taken."""
     title = f"Extension notice: activate the option to {format_uk(option.until)} or plan the exit"
     due, note = option_notice_due(option, extends_from)
-    return DerivedMilestone(MilestoneKind.EXTENSION_NOTICE, option_key(option), due, title, note)
+    return DerivedMilestone(
+        kind=MilestoneKind.EXTENSION_NOTICE, key=option_key(option), due=due, title=title, note=note
+    )
 
 
 def extension_notices(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
@@ -175,11 +177,23 @@ def extension_notices(contract: Contract, rules: DerivationRules) -> list[Derive
 # -- the other rules ---------------------------------------------------------------------
 
 
+def _end_milestone(kind: MilestoneKind, *, due: date, title: str, note: str) -> DerivedMilestone:
+    """A milestone tied to the contract's current end (its key survives the end moving)."""
+    return DerivedMilestone(kind=kind, key=END_KEY, due=due, title=title, note=note)
+
+
 def contract_dates(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
     """Start and end: dated facts, kept exactly as agreed."""
     return [
-        DerivedMilestone(MilestoneKind.CONTRACT_START, "start", contract.start, "Contract starts"),
-        DerivedMilestone(MilestoneKind.CONTRACT_END, END_KEY, contract.end, "Contract ends"),
+        DerivedMilestone(
+            kind=MilestoneKind.CONTRACT_START,
+            key="start",
+            due=contract.start,
+            title="Contract starts",
+        ),
+        DerivedMilestone(
+            kind=MilestoneKind.CONTRACT_END, key=END_KEY, due=contract.end, title="Contract ends"
+        ),
     ]
 
 
@@ -193,7 +207,7 @@ def continuation_decision(contract: Contract, rules: DerivationRules) -> list[De
         return []
     due, note = _months_before(contract.end, rules.staffing_risk_months)
     title = "Continuation decision: re-procure, extend by variation or decommission"
-    return [DerivedMilestone(MilestoneKind.CONTINUATION_DECISION, END_KEY, due, title, note)]
+    return [_end_milestone(MilestoneKind.CONTINUATION_DECISION, due=due, title=title, note=note)]
 
 
 def last_referral(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
@@ -206,14 +220,18 @@ def last_referral(contract: Contract, rules: DerivationRules) -> list[DerivedMil
         f"Last referral: a {months}-month intervention started after this "
         "cannot finish before the end"
     )
-    return [DerivedMilestone(MilestoneKind.LAST_REFERRAL, END_KEY, due, title, note)]
+    return [_end_milestone(MilestoneKind.LAST_REFERRAL, due=due, title=title, note=note)]
 
 
 def _line_confirmation(line: FundingLine, confirm_by: date) -> DerivedMilestone:
     title = f"Confirm funding: {line.source} {line.year} ({format_gbp(line.amount)})"
     note = given_due_note(confirm_by, "confirm")
     return DerivedMilestone(
-        MilestoneKind.FUNDING_CONFIRMATION, f"line:{line.key}", confirm_by, title, note
+        kind=MilestoneKind.FUNDING_CONFIRMATION,
+        key=f"line:{line.key}",
+        due=confirm_by,
+        title=title,
+        note=note,
     )
 
 
@@ -230,7 +248,11 @@ def _year_confirmation(gap: YearGap, lead_days: int) -> DerivedMilestone:
         start - timedelta(days=lead_days), f"{format_long(start)} less {lead_days} days"
     )
     return DerivedMilestone(
-        MilestoneKind.FUNDING_CONFIRMATION, f"year:{gap.year}", due, _year_title(gap), note
+        kind=MilestoneKind.FUNDING_CONFIRMATION,
+        key=f"year:{gap.year}",
+        due=due,
+        title=_year_title(gap),
+        note=note,
     )
 
 
@@ -264,7 +286,11 @@ def publications(contract: Contract, rules: DerivationRules) -> list[DerivedMile
         )
         milestones.append(
             DerivedMilestone(
-                MilestoneKind.PUBLICATION, f"decision:{decision.ref}", due, title, note
+                kind=MilestoneKind.PUBLICATION,
+                key=f"decision:{decision.ref}",
+                due=due,
+                title=title,
+                note=note,
             )
         )
     return milestones

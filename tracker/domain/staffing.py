@@ -33,7 +33,7 @@ NOT_YET = "not_yet"
 ENDED = "ended"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StaffingRisk:
     """The staffing-risk position of one contract on one day.
 

@@ -116,9 +116,12 @@ def assemble_message(
     ]
     headers += [(name, header_text(value)) for name, value in (extra_headers or {}).items()]
     return write_alternative(
-        headers, message_id=message_id, subject=rendered.subject, text=rendered.text,
+        headers,
+        message_id=message_id,
+        subject=rendered.subject,
+        text=rendered.text,
         html=rendered.html,
-    )  # fmt: skip
+    )
 
 
 def header_text(value: str) -> str:

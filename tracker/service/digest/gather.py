@@ -630,7 +630,7 @@ async def _read_links(
     for decision in await session.execute(statement):
         if decision.url:
             label = decision_link_label(decision.ref, decision.title)
-            parts[decision.contract_id].links.append(DecisionLink(label, decision.url))
+            parts[decision.contract_id].links.append(DecisionLink(label=label, url=decision.url))
 
 
 async def _read_milestones(

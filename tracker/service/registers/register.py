@@ -206,34 +206,62 @@ def register_xlsx(rows: Sequence[RegisterRow], now: datetime) -> bytes:
 #: (LGTC registers often carry both "Title" and "Description"), the better one is read.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "ref": (
-        "reference", "ref", "contract reference", "reference number", "contract ref",
-        "contract reference number", "contract id",
+        "reference",
+        "ref",
+        "contract reference",
+        "reference number",
+        "contract ref",
+        "contract reference number",
+        "contract id",
     ),
     "title": (
-        "title", "contract title", "title of agreement", "description",
-        "contract description", "description of goods services",
+        "title",
+        "contract title",
+        "title of agreement",
+        "description",
+        "contract description",
+        "description of goods services",
     ),
     "provider": (
-        "supplier", "provider", "supplier name", "provider name", "contractor",
+        "supplier",
+        "provider",
+        "supplier name",
+        "provider name",
+        "contractor",
         "supplier name and details",
     ),
     "start": ("start date", "contract start", "contract start date", "start", "commencement date"),
     "end": ("end date", "contract end", "contract end date", "end", "expiry date"),
     "commissioner": (
-        "department", "commissioner", "service area", "department service area responsible",
+        "department",
+        "commissioner",
+        "service area",
+        "department service area responsible",
         "commissioning body",
     ),
-    "value": ("value", "contract value", "total value", "total contract value", "value of contract"),
+    "value": (
+        "value",
+        "contract value",
+        "total value",
+        "total contract value",
+        "value of contract",
+    ),
     "owner": ("owner", "contract owner", "contract manager", "owner email"),
     "extension_until": (
-        "extension until", "extension end", "extension end date", "extended end date",
+        "extension until",
+        "extension end",
+        "extension end date",
+        "extended end date",
         "extension to",
     ),
     "extension_notice": (
-        "extension notice date", "extension notice", "extension notice by", "notice date",
+        "extension notice date",
+        "extension notice",
+        "extension notice by",
+        "notice date",
         "notice by",
     ),
-}  # fmt: skip
+}
 
 REQUIRED = ("ref", "title", "provider", "start", "end")
 

@@ -29,7 +29,9 @@ from tracker.store.outbox import DueReminder
 def decision_links(row: ContractRow) -> tuple[DecisionLink, ...]:
     """Links to the contract's published decision records (those with a URL)."""
     return tuple(
-        DecisionLink(decision_link_label(d.ref, d.title), d.url) for d in row.decisions if d.url
+        DecisionLink(label=decision_link_label(d.ref, d.title), url=d.url)
+        for d in row.decisions
+        if d.url
     )
 
 

@@ -22,16 +22,16 @@ from tracker.domain.funding import (
 )
 from tracker.domain.milestones import DECISION_TEXT, effective_status, snooze_holds
 from tracker.domain.staffing import StaffingRisk, staffing_risk
-from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
+from tracker.domain.types import FACT_KINDS, FinancialYear, MilestoneKind, MilestoneStatus
 from tracker.domain.wording import close_command
 from tracker.service.app import App
 from tracker.service.contracts import load_contract
 from tracker.service.derive import milestone_states, to_domain
 from tracker.service.views.reminders import AttemptView, attempt_history
-from tracker.store.models import ContractRow, EventRow
+from tracker.store.models import ContractRow, CostRow, EventRow, ExtensionRow, FundingRow
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MilestoneView:
     id: int
     ref: str
@@ -50,7 +50,7 @@ class MilestoneView:
     snooze_note: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContractSummary:
     ref: str
     title: str
@@ -81,14 +81,14 @@ class ContractSummary:
         return total_at_risk(self.gaps)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EventView:
     at: datetime
     kind: str
     detail: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExtensionView:
     seq: int
     until: date
@@ -97,7 +97,7 @@ class ExtensionView:
     status: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LineView:
     id: int
     year: str
@@ -107,7 +107,7 @@ class LineView:
     confirm_by: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContractDetail:
     summary: ContractSummary
     extensions: tuple[ExtensionView, ...]
@@ -212,26 +212,40 @@ async def contract_detail(app: App, ref: str) -> ContractDetail:
         ).scalars()
         return ContractDetail(
             summary=summarise(row, app),
-            extensions=tuple(
-                ExtensionView(e.seq, e.until, e.notice_days, e.notice_by, e.status)
-                for e in row.extensions
-            ),
-            funding=tuple(
-                LineView(f.id, _fy(f.year), f.source, f.amount, f.status, f.confirm_by)
-                for f in row.funding
-            ),
-            costs=tuple(
-                LineView(c.id, _fy(c.year), c.category, c.amount, None, None) for c in row.costs
-            ),
-            events=tuple(EventView(e.at, e.kind, e.detail) for e in events),
+            extensions=tuple(_extension_view(e) for e in row.extensions),
+            funding=tuple(_funding_view(f) for f in row.funding),
+            costs=tuple(_cost_view(c) for c in row.costs),
+            events=tuple(EventView(at=e.at, kind=e.kind, detail=e.detail) for e in events),
             reminders=tuple(await attempt_history(app, contract_id=row.id, session=session)),
         )
 
 
-def _fy(start_year: int) -> str:
-    from tracker.domain.types import FinancialYear
+def _extension_view(e: ExtensionRow) -> ExtensionView:
+    return ExtensionView(
+        seq=e.seq, until=e.until, notice_days=e.notice_days, notice_by=e.notice_by, status=e.status
+    )
 
-    return str(FinancialYear(start_year))
+
+def _funding_view(f: FundingRow) -> LineView:
+    return LineView(
+        id=f.id,
+        year=str(FinancialYear(f.year)),
+        label=f.source,
+        amount=f.amount,
+        status=f.status,
+        confirm_by=f.confirm_by,
+    )
+
+
+def _cost_view(c: CostRow) -> LineView:
+    return LineView(
+        id=c.id,
+        year=str(FinancialYear(c.year)),
+        label=c.category,
+        amount=c.amount,
+        status=None,
+        confirm_by=None,
+    )
 
 
 async def gaps(app: App, ref: str | None = None) -> list[ContractSummary]:
