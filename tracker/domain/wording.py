@@ -1,4 +1,4 @@
-"""The words the CLI, the reminders and the digest share: kind labels and the commands they print.
+"""The words the CLI, the reminders and the digest share: kind labels, commands, "in 3 days".
 
 A reader who gets a reminder on Monday and the digest on Tuesday must be told the
 same command for the same decision, and a command printed in an email must be one the
@@ -55,3 +55,21 @@ def snooze_command(ref: str, kind: MilestoneKind, *, today: date) -> str:
 def decision_link_label(ref: str, title: str | None) -> str:
     """``Decision 20/2024: Extension of DRIVE``: how a published decision record is named."""
     return f"Decision {ref}" + (f": {title}" if title else "")
+
+
+def days_phrase(days: int) -> str:
+    """``in 3 days``, ``tomorrow``, ``today``, ``1 day overdue``, ``5 days overdue``."""
+    if days > 1:
+        return f"in {days} days"
+    if days == 1:
+        return "tomorrow"
+    if days == 0:
+        return "today"
+    return f"{-days} day overdue" if days == -1 else f"{-days} days overdue"
+
+
+def days_ago_phrase(days: int) -> str:
+    """``7 days ago`` for ``days_left=-7``: how an overdue subject counts back."""
+    if days >= 0:
+        return days_phrase(days)
+    return "1 day ago" if days == -1 else f"{-days} days ago"
