@@ -97,7 +97,7 @@ _DECIDING = sorted(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Schedule:
     frequency: str  # weekly | daily | off
     weekday: str
@@ -116,7 +116,7 @@ def default_schedule(app: App) -> Schedule:
         at = parse_time(str(digest.get("time", "08:00")))
     except ValueError:
         raise ConfigError(f"policy digest.time: {digest.get('time')!r} is not HH:MM") from None
-    return Schedule(frequency, weekday, at)
+    return Schedule(frequency=frequency, weekday=weekday, at=at)
 
 
 def send_empty(app: App) -> bool:
@@ -150,14 +150,14 @@ async def schedules(session: AsyncSession, app: App, people: Sequence[str]) -> d
             result[person] = default
         else:
             at = parse_time(row.digest_time) if row.digest_time else default.at
-            result[person] = Schedule(row.digest, default.weekday, at)
+            result[person] = Schedule(frequency=row.digest, weekday=default.weekday, at=at)
     return result
 
 
 # -- one contract, the same for every recipient ---------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContractFacts:
     """What the digest shows of one contract, worked out once per batch.
 
@@ -193,7 +193,7 @@ class ContractFacts:
         return self.listed if role == self.listed.role else replace(self.listed, role=role)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Milestone:
     """The columns of a milestone the digest reads."""
 
@@ -388,7 +388,7 @@ class FactsCache:
                 del self.facts[cid]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Batch:
     """What one batch of people's digests are made of, fetched in a fixed number of queries."""
 
