@@ -99,12 +99,14 @@ class ExtensionView:
 
 @dataclass(frozen=True, kw_only=True)
 class LineView:
+    """A funding or cost line as ``show`` lists it (cost lines have no status or date)."""
+
     id: int
     year: str
     label: str
     amount: Decimal
-    status: str | None
-    confirm_by: date | None
+    status: str | None = None
+    confirm_by: date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -238,14 +240,7 @@ def _funding_view(f: FundingRow) -> LineView:
 
 
 def _cost_view(c: CostRow) -> LineView:
-    return LineView(
-        id=c.id,
-        year=str(FinancialYear(c.year)),
-        label=c.category,
-        amount=c.amount,
-        status=None,
-        confirm_by=None,
-    )
+    return LineView(id=c.id, year=str(FinancialYear(c.year)), label=c.category, amount=c.amount)
 
 
 async def gaps(app: App, ref: str | None = None) -> list[ContractSummary]:
