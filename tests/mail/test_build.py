@@ -76,14 +76,26 @@ def lancashire(**changes: object) -> ReminderEmail:
             "and the extension notice is not done"
         ),
         gaps=(
-            GapRow("2023/24", None, Decimal("266362.00"), Decimal("0.00"), None),
-            GapRow("2024/25", None, Decimal("399543.00"), Decimal("0.00"), None),
             GapRow(
-                "2025/26",
-                Decimal("298403.22"),
-                Decimal("0.00"),
-                Decimal("0.00"),
-                Decimal("298403.22"),
+                year="2023/24",
+                cost=None,
+                secured=Decimal("266362.00"),
+                at_risk=Decimal("0.00"),
+                gap=None,
+            ),
+            GapRow(
+                year="2024/25",
+                cost=None,
+                secured=Decimal("399543.00"),
+                at_risk=Decimal("0.00"),
+                gap=None,
+            ),
+            GapRow(
+                year="2025/26",
+                cost=Decimal("298403.22"),
+                secured=Decimal("0.00"),
+                at_risk=Decimal("0.00"),
+                gap=Decimal("298403.22"),
             ),
         ),
         done_command="tracker milestone done LANCS-DRIVE extension_notice",
@@ -258,8 +270,18 @@ def test_optional_sections() -> None:
     full = lancashire(
         milestone_note="falls on a Sunday: serve notice by the working day before",
         warnings=("Stated value £665,905.00 but funding lines sum to £665,904.00 (£1.00 less)",),
-        decision_links=(DecisionLink("Decision 20/2024", "https://pcc.example.org/d/20-2024"),),
-        gaps=(GapRow("2025/26", Decimal("10.00"), Decimal("15.00"), Decimal("0"), Decimal(-5)),),
+        decision_links=(
+            DecisionLink(label="Decision 20/2024", url="https://pcc.example.org/d/20-2024"),
+        ),
+        gaps=(
+            GapRow(
+                year="2025/26",
+                cost=Decimal("10.00"),
+                secured=Decimal("15.00"),
+                at_risk=Decimal("0"),
+                gap=Decimal(-5),
+            ),
+        ),
         staffing_at_risk=False,
         staffing_summary="Not at staffing risk: 400 days to the end",
     )
@@ -279,7 +301,7 @@ def test_optional_sections() -> None:
 
 def test_unsafe_link_is_not_a_link() -> None:
     msg = build_reminder(
-        lancashire(decision_links=(DecisionLink("Record", "javascript:alert(1)"),))
+        lancashire(decision_links=(DecisionLink(label="Record", url="javascript:alert(1)"),))
     )
     assert "href" not in html_part(msg)
     assert_in_both(msg, "javascript:alert(1)")

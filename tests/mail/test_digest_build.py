@@ -115,14 +115,26 @@ def drive(**changes: object) -> DigestContract:
             "and the extension notice is not done"
         ),
         gaps=(
-            GapRow("2023/24", None, Decimal("266362.00"), Decimal("0.00"), None),
-            GapRow("2024/25", None, Decimal("399543.00"), Decimal("0.00"), None),
             GapRow(
-                "2025/26",
-                Decimal("298403.22"),
-                Decimal("0.00"),
-                Decimal("0.00"),
-                Decimal("298403.22"),
+                year="2023/24",
+                cost=None,
+                secured=Decimal("266362.00"),
+                at_risk=Decimal("0.00"),
+                gap=None,
+            ),
+            GapRow(
+                year="2024/25",
+                cost=None,
+                secured=Decimal("399543.00"),
+                at_risk=Decimal("0.00"),
+                gap=None,
+            ),
+            GapRow(
+                year="2025/26",
+                cost=Decimal("298403.22"),
+                secured=Decimal("0.00"),
+                at_risk=Decimal("0.00"),
+                gap=Decimal("298403.22"),
             ),
         ),
         warnings=(
@@ -237,7 +249,9 @@ def test_change_and_failure_times_are_london_time() -> None:
     assert_in_both(msg, "28 Aug 2024 14:05")
     assert_in_both(msg, "30 Aug 2024 09:40")
     assert_in_both(msg, "30 Aug 2024 08:00")
-    winter = DigestChange(datetime(2024, 12, 2, 9, 30, tzinfo=UTC), "LANCS-DRIVE", "x")
+    winter = DigestChange(
+        at=datetime(2024, 12, 2, 9, 30, tzinfo=UTC), ref="LANCS-DRIVE", detail="x"
+    )
     assert_in_both(build_digest(olivia(changes=(winter,))), "2 Dec 2024 09:30")
 
 
@@ -387,8 +401,20 @@ def test_gap_table_in_html() -> None:
 
 def test_surplus_and_no_gap_are_not_red() -> None:
     rows = (
-        GapRow("2025/26", Decimal("10.00"), Decimal("15.00"), Decimal("0"), Decimal("-5")),
-        GapRow("2026/27", Decimal("10.00"), Decimal("10.00"), Decimal("0"), Decimal("0")),
+        GapRow(
+            year="2025/26",
+            cost=Decimal("10.00"),
+            secured=Decimal("15.00"),
+            at_risk=Decimal("0"),
+            gap=Decimal("-5"),
+        ),
+        GapRow(
+            year="2026/27",
+            cost=Decimal("10.00"),
+            secured=Decimal("10.00"),
+            at_risk=Decimal("0"),
+            gap=Decimal("0"),
+        ),
     )
     msg = build_digest(olivia(funding=(drive(gaps=rows, warnings=()),)))
     assert_in_both(msg, "surplus £5.00")
@@ -405,7 +431,11 @@ def test_script_is_escaped_in_html_and_literal_in_text() -> None:
     msg = build_digest(
         olivia(
             upcoming=(extension_notice(title=script, snooze_note=script),),
-            changes=(DigestChange(datetime(2024, 8, 30, tzinfo=UTC), "LANCS-DRIVE", script),),
+            changes=(
+                DigestChange(
+                    at=datetime(2024, 8, 30, tzinfo=UTC), ref="LANCS-DRIVE", detail=script
+                ),
+            ),
         )
     )
     html = html_part(msg)

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 
 from tracker.domain.types import MilestoneKind, MilestoneStatus
+from tracker.domain.wording import KIND_LABELS
 from tracker.mail.model import (
     DecisionLink,
     DigestChange,
@@ -44,7 +45,7 @@ from tracker.service.digest.gather import (
 )
 from tracker.service.milestones import close_milestone, snooze_milestone
 from tracker.service.registers.inputs import ContractInput
-from tracker.service.reminders.compose import KIND_LABELS, decision_links
+from tracker.service.reminders.compose import decision_links
 from tracker.service.views.contracts import ContractSummary, MilestoneView, summarise
 from tracker.store.models import (
     ContractRow,
@@ -73,6 +74,8 @@ def _item(
     view: MilestoneView, summary: ContractSummary, title: str, links: tuple[DecisionLink, ...]
 ) -> DigestItem:
     ref = shlex.quote(summary.ref)
+    # The reminder's snooze command: a concrete day a week ahead (the view knows today).
+    week_ahead = (view.due - timedelta(days=view.days_left) + timedelta(days=7)).isoformat()
     return DigestItem(
         ref=summary.ref,
         contract_title=title,
@@ -83,7 +86,7 @@ def _item(
         days_left=view.days_left,
         if_missed=view.if_missed,
         close_command=view.command or f"tracker milestone done {view.id}",
-        snooze_command=f'tracker milestone snooze {ref} {view.kind.value} --until DATE --note "why"',
+        snooze_command=f'tracker milestone snooze {ref} {view.kind.value} --until {week_ahead} --note "why"',
         snoozed_until=view.snoozed_until,
         snooze_note=view.snooze_note,
         staffing_at_risk=summary.staffing.at_risk,
@@ -102,7 +105,7 @@ def _contract(summary: ContractSummary, role: str) -> DigestContract:
         staffing_at_risk=summary.staffing.at_risk,
         staffing_summary=summary.staffing.summary,
         gaps=tuple(
-            GapRow(str(g.year), g.cost, g.secured, g.at_risk, g.gap)
+            GapRow(year=str(g.year), cost=g.cost, secured=g.secured, at_risk=g.at_risk, gap=g.gap)
             for g in summary.gaps
             if g.in_term
         ),
@@ -212,9 +215,17 @@ def _reference_digest(app: App, ref: _Reference, person: str) -> DigestEmail:
             staffing.append(_contract(summary, role))
         if 0 <= summary.days_to_end <= ENDING_DAYS:
             ending.append(_contract(summary, role))
-        changes.extend(DigestChange(e.at, row.ref, e.detail) for e in ref.events.get(cid, []))
+        changes.extend(
+            DigestChange(at=e.at, ref=row.ref, detail=e.detail) for e in ref.events.get(cid, [])
+        )
         failures.extend(
-            DigestFailure(r.updated_at, row.ref, kind, r.recipient, r.last_reply or "")
+            DigestFailure(
+                at=r.updated_at,
+                ref=row.ref,
+                kind=kind,
+                recipient=r.recipient,
+                reply=r.last_reply or "",
+            )
             for r, kind in ref.failures.get(cid, [])
             if r.updated_at > since
         )

@@ -11,11 +11,17 @@ from hypothesis import strategies as st
 
 from tracker.domain.dates import (
     format_iso,
+    format_london,
+    format_london_day_time,
+    format_london_time,
+    format_long,
     format_uk,
+    format_uk_padded,
     parse_date,
     parse_financial_year,
     parse_now,
     parse_optional_date,
+    weekday_name,
 )
 from tracker.domain.types import FinancialYear
 from tracker.errors import InvalidValue
@@ -295,3 +301,85 @@ def test_parse_now_utc_round_trip(moment: datetime) -> None:
 def test_format_uk(day: date, uk: str) -> None:
     assert format_uk(day) == uk
     assert format_iso(day) == day.isoformat()
+
+
+# -- formatting never follows the process locale ----------------------------------------
+
+#: German names, as ``strftime`` would give them with ``LC_TIME=de_DE``.
+_GERMAN = {"%b": "Okt", "%B": "Oktober", "%a": "Mo", "%A": "Montag"}
+
+
+@pytest.fixture
+def german_strftime(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every month and weekday name ``strftime`` writes German.
+
+    Only C, C.utf8 and POSIX may be installed, so rather than switch locale this
+    stands in for one: ``date.__format__`` and ``strftime`` go through
+    ``time.strftime``, so a formatter that relies on them would write ``Okt``.
+    """
+    import time
+
+    original = time.strftime
+
+    def localised(fmt: str, *args: object) -> str:
+        for directive, name in _GERMAN.items():
+            fmt = fmt.replace(directive, name)
+        return original(fmt, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(time, "strftime", localised)
+
+
+def test_the_stand_in_locale_does_change_strftime(german_strftime: None) -> None:
+    assert f"{date(2024, 10, 7):%b}" == "Okt"  # so the tests below can fail
+
+
+@pytest.mark.parametrize("name", ["de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8"])
+def test_month_names_are_english_under_an_installed_locale(name: str) -> None:
+    import locale
+
+    saved = locale.setlocale(locale.LC_TIME)
+    try:
+        locale.setlocale(locale.LC_TIME, name)
+    except locale.Error:
+        pytest.skip(f"locale {name} is not installed")
+    try:
+        assert format_uk(date(2024, 10, 7)) == "7 Oct 2024"
+        assert format_long(date(2024, 10, 7)) == "7 October 2024"
+    finally:
+        locale.setlocale(locale.LC_TIME, saved)
+
+
+def test_formatters_write_english_names_whatever_the_locale(german_strftime: None) -> None:
+    moment = datetime(2024, 10, 7, 8, 5, 9, tzinfo=UTC)  # 09:05 in London (BST)
+    day = date(2024, 10, 7)
+    assert format_uk(day) == "7 Oct 2024"
+    assert format_uk_padded(date(2024, 10, 2)) == "02 Oct 2024"
+    assert format_long(day) == "7 October 2024"
+    assert weekday_name(day) == "Monday"
+    assert format_london(moment) == "7 Oct 2024 09:05"
+    assert format_london_time(moment) == "07 Oct 2024 09:05"
+    assert format_london_day_time(moment) == "07 Oct 09:05:09"
+
+
+def test_texts_built_from_dates_write_english_names(german_strftime: None) -> None:
+    from tracker.domain.digest import period_label
+    from tracker.domain.milestones import computed_due, given_due_note
+
+    assert period_label(date(2024, 10, 7), weekly=True) == "week of 7 Oct 2024"
+    assert period_label(date(2024, 10, 7), weekly=False) == "7 Oct 2024"
+    _, note = computed_due(date(2024, 10, 6), "6 October 2024 less 0 days")
+    assert "Okt" not in note and "Oktober" not in note
+    assert "Sonntag" not in given_due_note(date(2024, 10, 6), "serve notice")
+
+
+def test_impossible_day_names_the_month_in_english(german_strftime: None) -> None:
+    with pytest.raises(InvalidValue, match="February 2023 has 28 days"):
+        parse_date("2023-02-30", "start")
+
+
+@given(IN_RANGE)
+def test_format_uk_matches_strftime_in_the_c_locale(day: date) -> None:
+    assert format_uk(day) == f"{day.day} {day:%b %Y}"
+    assert format_long(day) == f"{day.day} {day:%B %Y}"
+    assert weekday_name(day) == f"{day:%A}"
+    assert format_uk_padded(day) == f"{day:%d %b %Y}"

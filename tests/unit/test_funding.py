@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tracker.domain.funding import (
-    contract_totals,
     term_years,
+    total_at_risk,
+    total_gap,
     totals_check,
     totals_warnings,
     year_gaps,
@@ -190,23 +191,33 @@ def test_cost_compared_only_when_every_original_year_is_costed() -> None:
 # -- whole-contract totals ----------------------------------------------------------------
 
 
-def test_contract_totals() -> None:
+def test_total_gap_counts_only_years_of_known_cost() -> None:
     funding = (
         line("ho", FY2024, "300000", FundingStatus.CONFIRMED),
         line("p", FY2025, "20000", FundingStatus.PLEDGED),
     )
-    totals = contract_totals(lancashire(funding=funding))
-    assert totals.cost == Decimal("298403.22")
-    assert totals.secured == Decimal("300000")
-    assert totals.at_risk == Decimal("20000")
-    assert totals.gap == Decimal("298403.22")  # 2024/25 has no cost lines: not counted
-    assert totals.cost_unknown == (FY2023, FY2024)
+    gaps = year_gaps(lancashire(funding=funding))
+    assert total_gap(gaps) == Decimal("298403.22")  # 2024/25 has no cost lines: not counted
+    assert total_at_risk(gaps) == Decimal("20000.00")
 
 
-def test_contract_totals_surplus_in_one_year_does_not_cover_another() -> None:
+def test_total_gap_surplus_in_one_year_does_not_cover_another() -> None:
     costs = (CostLine(FY2024, Decimal("100")), CostLine(FY2025, Decimal("100")))
     funding = (line("ho", FY2024, "150", FundingStatus.CONFIRMED),)
-    assert contract_totals(lancashire(costs=costs, funding=funding)).gap == Decimal("100")
+    assert total_gap(year_gaps(lancashire(costs=costs, funding=funding))) == Decimal("100")
+
+
+def test_total_gap_of_unknown_cost_is_unknown_not_zero() -> None:
+    gaps = year_gaps(lancashire(costs=()))
+    assert gaps and total_gap(gaps) is None
+
+
+def test_total_gap_of_a_covered_contract_is_zero_in_pence() -> None:
+    covered = lancashire(
+        costs=(CostLine(FY2024, Decimal("1")),),
+        funding=(line("ho", FY2024, "1", FundingStatus.CONFIRMED),),
+    )
+    assert str(total_gap(year_gaps(covered))) == "0.00"  # JSON shows it as money
 
 
 # -- properties ---------------------------------------------------------------------------

@@ -83,7 +83,6 @@ def _print_status(info: object) -> None:
     from rich.table import Table
 
     from tracker.cli.output import console
-    from tracker.domain.calendar import LONDON
     from tracker.service.views.status import Status
 
     assert isinstance(info, Status)
@@ -110,9 +109,9 @@ def _print_status(info: object) -> None:
     def when(moment: object) -> str:
         from datetime import datetime
 
-        return (
-            f"{moment.astimezone(LONDON):%d %b %H:%M:%S}" if isinstance(moment, datetime) else "-"
-        )
+        from tracker.domain.dates import format_london_day_time
+
+        return format_london_day_time(moment) if isinstance(moment, datetime) else "-"
 
     for i in info.instances:
         table.add_row(

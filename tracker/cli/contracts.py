@@ -71,10 +71,19 @@ def add(
     from tracker.service.registers.inputs import parse_contract
 
     raw: dict[str, Any] = {
-        "ref": ref, "title": title, "provider": provider, "start": start, "end": end,
-        "commissioner": commissioner, "value": value, "owner": owner, "sponsor": sponsor,
-        "watchers": list(watcher or []), "intervention_months": intervention_months, "notes": notes,
-    }  # fmt: skip
+        "ref": ref,
+        "title": title,
+        "provider": provider,
+        "start": start,
+        "end": end,
+        "commissioner": commissioner,
+        "value": value,
+        "owner": owner,
+        "sponsor": sponsor,
+        "watchers": list(watcher or []),
+        "intervention_months": intervention_months,
+        "notes": notes,
+    }
     if extension_until is not None:
         if (extension_notice_days is None) == (extension_notice_by is None):
             raise InvalidValue(

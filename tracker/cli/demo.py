@@ -22,7 +22,7 @@ from tracker.cli.common import GlobalOptions
 from tracker.cli.output import console
 from tracker.cli.render import gaps_table, milestones_table, print_warnings
 from tracker.domain.calendar import LONDON
-from tracker.domain.dates import format_uk, parse_now
+from tracker.domain.dates import describe_day, format_uk, parse_now, weekday_name
 from tracker.domain.money import format_gbp
 from tracker.mail.digest import render_digest
 from tracker.service.app import App, make_app, opened
@@ -70,8 +70,7 @@ def seed_files(into: Path) -> list[Path]:
 
 
 def _when(moment: datetime) -> str:
-    local = moment.astimezone(LONDON)
-    return f"{local:%A} {local.day} {local:%B %Y}"
+    return describe_day(moment.astimezone(LONDON).date())
 
 
 def _section(out: Console, summary: ContractSummary, moment: datetime, why: str) -> None:
@@ -113,7 +112,7 @@ def _print_simulation(out: Console, emails: list[SimulatedEmail], outbox: Path) 
     for e in emails[:FIRST_EMAILS]:
         local = e.send_at.astimezone(LONDON)
         out.print(
-            f"  {local:%a} {format_uk(local.date())} {local:%H:%M}  {e.recipient}  {e.subject}",
+            f"  {weekday_name(local.date())[:3]} {format_uk(local.date())} {local:%H:%M}  {e.recipient}  {e.subject}",
             soft_wrap=True,
         )
     if len(emails) > FIRST_EMAILS:

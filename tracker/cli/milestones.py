@@ -99,10 +99,14 @@ def _close(
     message = run_with_app(
         ctx,
         lambda app: close_milestone(
-            app, ref=ref, kind=parsed_kind, milestone_id=milestone_id, status=status,
+            app,
+            ref=ref,
+            kind=parsed_kind,
+            milestone_id=milestone_id,
+            status=status,
             note=clean_note,
         ),
-    )  # fmt: skip
+    )
     typer.echo(message)
 
 
@@ -174,8 +178,12 @@ def snooze(
     message = run_with_app(
         ctx,
         lambda app: snooze_milestone(
-            app, ref=ref, kind=parsed_kind, milestone_id=milestone_id, until=day,
+            app,
+            ref=ref,
+            kind=parsed_kind,
+            milestone_id=milestone_id,
+            until=day,
             note=clean_note,
         ),
-    )  # fmt: skip
+    )
     typer.echo(message)

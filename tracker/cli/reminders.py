@@ -24,9 +24,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _when(moment: Any) -> str:
-    from tracker.domain.calendar import LONDON
+    from tracker.domain.dates import format_london_time
 
-    return f"{moment.astimezone(LONDON):%d %b %Y %H:%M}"
+    return format_london_time(moment)
 
 
 def send(
@@ -86,6 +86,7 @@ def reminders(
     Example: tracker reminders --sent --json
     """
     from tracker.cli.output import console, print_json
+    from tracker.domain.dates import format_uk_padded
     from tracker.errors import InvalidValue
     from tracker.service.views.reminders import Listing, attempt_history, list_reminders
 
@@ -100,7 +101,7 @@ def reminders(
             return
         for h in history:
             out.print(
-                f"{_when(h.at)}  {h.ref}  {h.kind} (due {h.milestone_due:%d %b %Y}, lead {h.lead})  to {h.recipient}  {h.reply}"
+                f"{_when(h.at)}  {h.ref}  {h.kind} (due {format_uk_padded(h.milestone_due)}, lead {h.lead})  to {h.recipient}  {h.reply}"
             )
         out.print(f"{len(history)} sent.")
         return
@@ -112,7 +113,7 @@ def reminders(
     for r in rows:
         tail = f"  {r.last_reply}" if r.last_reply and listing is Listing.FAILED else ""
         out.print(
-            f"{_when(r.send_at)}  {r.ref}  {r.kind} (due {r.milestone_due:%d %b %Y}, lead {r.lead})  to {r.recipient} [{r.role}]  {r.status}{tail}"
+            f"{_when(r.send_at)}  {r.ref}  {r.kind} (due {format_uk_padded(r.milestone_due)}, lead {r.lead})  to {r.recipient} [{r.role}]  {r.status}{tail}"
         )
     out.print(f"{len(rows)} {listing.value}.")
 
@@ -173,7 +174,7 @@ def simulate(
     Example: tracker simulate --from 1/1/2024 --to 31/3/2025 --ref LANCS-DRIVE
     """
     from tracker.cli.output import console, print_json
-    from tracker.domain.dates import parse_date
+    from tracker.domain.dates import format_uk_padded, parse_date
     from tracker.service.reminders.simulate import simulate as replay
 
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
@@ -189,7 +190,7 @@ def simulate(
     for e in emails:
         out.print(f"{_when(e.send_at)}  to {e.recipient} [{e.role}]  {e.subject}")
     out.print(
-        f"{len(emails)} emails from {first:%d %b %Y} to {last:%d %b %Y}; nothing was sent or changed."
+        f"{len(emails)} emails from {format_uk_padded(first)} to {format_uk_padded(last)}; nothing was sent or changed."
     )
 
 

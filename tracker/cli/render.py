@@ -8,9 +8,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tracker.domain.dates import format_uk
-from tracker.domain.money import format_gbp
+from tracker.domain.dates import format_london_time, format_uk
+from tracker.domain.money import format_gbp, gbp_or_unknown
 from tracker.domain.types import MilestoneStatus
+from tracker.domain.wording import days_phrase
 from tracker.service.views.contracts import ContractDetail, ContractSummary, MilestoneView
 
 
@@ -18,14 +19,6 @@ def _money(amount: object) -> str:
     from decimal import Decimal
 
     return format_gbp(amount) if isinstance(amount, Decimal) else "-"
-
-
-def days_phrase(days: int) -> str:
-    if days == 0:
-        return "today"
-    if days < 0:
-        return f"{-days} days overdue" if days != -1 else "1 day overdue"
-    return f"in {days} days" if days != 1 else "tomorrow"
 
 
 def staffing_text(summary: ContractSummary) -> Text:
@@ -53,7 +46,7 @@ def contracts_table(summaries: Sequence[ContractSummary]) -> Table:
             if s.staffing.at_risk
             else Text(s.staffing.state.replace("_", " "))
         )
-        gap = "cost unknown" if s.total_gap is None else format_gbp(s.total_gap)
+        gap = gbp_or_unknown(s.total_gap)
         table.add_row(s.ref, s.title, s.provider, end, next_decision, staffing, gap)
     return table
 
@@ -98,7 +91,7 @@ def gaps_table(summaries: Sequence[ContractSummary]) -> Table:
         table.add_column(column, justify="right" if column not in ("Ref", "Year") else "left")
     for s in summaries:
         for g in s.gaps:
-            cost = "cost unknown" if g.cost is None else format_gbp(g.cost)
+            cost = gbp_or_unknown(g.cost)
             if g.gap is None:
                 gap = Text("cost unknown", style="yellow")
             elif g.gap > 0:
@@ -119,18 +112,39 @@ def print_warnings(out: Console, summaries: Sequence[ContractSummary]) -> None:
 
 
 def print_detail(out: Console, detail: ContractDetail) -> None:
+    """``tracker show``: the contract's facts, then its options, milestones, money and log."""
     s = detail.summary
     out.print(Text(f"{s.ref}: {s.title}", style="bold"))
+    for label, value in _facts(s):
+        out.print(f"  {label + ':':<14}{value}")
+    out.print(Text("  Staffing risk: ", style="bold") + staffing_text(s))
+    if s.notes:
+        out.print(f"  Notes: {s.notes}")
+    if detail.extensions:
+        out.print(_extensions_table(detail))
+    out.print(milestones_table(s.milestones, title="Milestones"))
+    out.print(gaps_table([s]))
+    print_warnings(out, [s])
+    if detail.funding:
+        out.print(_funding_table(detail))
+    if detail.costs:
+        out.print(_costs_table(detail))
+    print_sent(out, detail)
+    if detail.events:
+        out.print(Text("Recent changes", style="italic"))
+        for event in detail.events[:10]:
+            out.print(f"  {format_london_time(event.at)}  {event.detail}")
+
+
+def _facts(s: ContractSummary) -> list[tuple[str, str]]:
+    """The labelled facts at the top of ``show``."""
+    term = f"{format_uk(s.start)} to {format_uk(s.end)}"
+    if s.original_end != s.end:
+        term += f" (first agreed to {format_uk(s.original_end)})"
     facts = [
         ("Provider", s.provider),
         ("Commissioner", s.commissioner or "-"),
-        (
-            "Term",
-            f"{format_uk(s.start)} to {format_uk(s.end)}"
-            + (
-                f" (first agreed to {format_uk(s.original_end)})" if s.original_end != s.end else ""
-            ),
-        ),
+        ("Term", term),
         ("Value", _money(s.value)),
         ("Owner", s.owner or "-"),
         ("Sponsor", s.sponsor or "-"),
@@ -138,57 +152,45 @@ def print_detail(out: Console, detail: ContractDetail) -> None:
     ]
     if s.intervention_months:
         facts.append(("Intervention", f"{s.intervention_months} months on average"))
-    for label, value in facts:
-        out.print(f"  {label + ':':<14}{value}")
-    out.print(Text("  Staffing risk: ", style="bold") + staffing_text(s))
-    if s.notes:
-        out.print(f"  Notes: {s.notes}")
-    if detail.extensions:
-        table = Table(title="Extension options", title_justify="left")
-        for column in ("#", "Until", "Notice", "Status"):
-            table.add_column(column)
-        for e in detail.extensions:
-            notice = (
-                format_uk(e.notice_by) if e.notice_by else f"{e.notice_days} days before the end"
-            )
-            table.add_row(str(e.seq), format_uk(e.until), notice, e.status)
-        out.print(table)
-    out.print(milestones_table(s.milestones, title="Milestones"))
-    out.print(gaps_table([s]))
-    print_warnings(out, [s])
-    if detail.funding:
-        table = Table(title="Funding lines", title_justify="left")
-        for column in ("Year", "Source", "Amount", "Status", "Confirm by"):
-            table.add_column(column, justify="right" if column == "Amount" else "left")
-        for line in detail.funding:
-            table.add_row(
-                line.year,
-                line.label,
-                format_gbp(line.amount),
-                line.status or "",
-                format_uk(line.confirm_by) if line.confirm_by else "",
-            )
-        out.print(table)
-    if detail.costs:
-        table = Table(title="Cost lines", title_justify="left")
-        for column in ("Year", "Category", "Amount"):
-            table.add_column(column, justify="right" if column == "Amount" else "left")
-        for line in detail.costs:
-            table.add_row(line.year, line.label or "-", format_gbp(line.amount))
-        out.print(table)
-    print_sent(out, detail)
-    if detail.events:
-        out.print(Text("Recent changes", style="italic"))
-        from tracker.domain.calendar import LONDON
+    return facts
 
-        for event in detail.events[:10]:
-            out.print(f"  {event.at.astimezone(LONDON):%d %b %Y %H:%M}  {event.detail}")
+
+def _extensions_table(detail: ContractDetail) -> Table:
+    table = Table(title="Extension options", title_justify="left")
+    for column in ("#", "Until", "Notice", "Status"):
+        table.add_column(column)
+    for e in detail.extensions:
+        notice = format_uk(e.notice_by) if e.notice_by else f"{e.notice_days} days before the end"
+        table.add_row(str(e.seq), format_uk(e.until), notice, e.status)
+    return table
+
+
+def _funding_table(detail: ContractDetail) -> Table:
+    table = Table(title="Funding lines", title_justify="left")
+    for column in ("Year", "Source", "Amount", "Status", "Confirm by"):
+        table.add_column(column, justify="right" if column == "Amount" else "left")
+    for line in detail.funding:
+        table.add_row(
+            line.year,
+            line.label,
+            format_gbp(line.amount),
+            line.status or "",
+            format_uk(line.confirm_by) if line.confirm_by else "",
+        )
+    return table
+
+
+def _costs_table(detail: ContractDetail) -> Table:
+    table = Table(title="Cost lines", title_justify="left")
+    for column in ("Year", "Category", "Amount"):
+        table.add_column(column, justify="right" if column == "Amount" else "left")
+    for line in detail.costs:
+        table.add_row(line.year, line.label or "-", format_gbp(line.amount))
+    return table
 
 
 def print_sent(out: Console, detail: ContractDetail) -> None:
     """Every delivery attempt about the contract: "were we warned, and when?"."""
-    from tracker.domain.calendar import LONDON
-
     if not detail.reminders:
         out.print(Text("Reminders sent: none yet", style="italic"))
         return
@@ -198,7 +200,5 @@ def print_sent(out: Console, detail: ContractDetail) -> None:
     for a in detail.reminders:
         lead = f"{-a.lead} days overdue" if a.lead < 0 else f"{a.lead} days before"
         about = f"{a.kind} due {format_uk(a.milestone_due)} ({lead})"
-        table.add_row(
-            f"{a.at.astimezone(LONDON):%d %b %Y %H:%M}", about, a.recipient, a.outcome, a.reply
-        )
+        table.add_row(format_london_time(a.at), about, a.recipient, a.outcome, a.reply)
     out.print(table)

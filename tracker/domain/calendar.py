@@ -74,8 +74,3 @@ def add_months(day: date, months: int) -> date:
     month = month0 + 1
     last = _calendar.monthrange(year, month)[1]
     return date(year, month, min(day.day, last))
-
-
-def describe_day(day: date) -> str:
-    """``Sunday 29 June 2025``: how notes explain a moved date to a reader."""
-    return f"{day:%A} {day.day} {day:%B %Y}"

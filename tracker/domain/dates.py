@@ -40,8 +40,23 @@ _NOW = re.compile(
     r"[ ]*(?P<zone>[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
 )
 
-#: English month abbreviations, fixed so output never depends on the process locale.
+#: English month and weekday names, fixed so output never depends on the process locale.
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 #: The hour a date-only ``--now`` stands for; see ``parse_now``.
 DATE_ONLY_NOW = time(12, 0)
@@ -96,7 +111,7 @@ def _real_date(
         raise InvalidValue(field, value, f"is not a real date (there is no month {month}{hint})")
     last = _calendar.monthrange(year, month)[1]
     if not 1 <= day <= last:
-        month_name = _calendar.month_name[month]
+        month_name = _MONTH_NAMES[month - 1]
         detail = f"{month_name} {year} has {last} days" if day else "there is no day 0"
         raise InvalidValue(field, value, f"is not a real date ({detail})")
     return date(year, month, day)
@@ -187,9 +202,56 @@ def _london_to_utc(naive: datetime, value: str) -> datetime:
     return instant
 
 
+def month_abbr(day: date) -> str:
+    """``Sep``: the English month abbreviation, whatever the process locale says.
+
+    ``strftime('%b')`` follows ``LC_TIME``, so a server set to German would write
+    ``Okt`` into emails and the CLI; every formatter here uses this instead.
+    """
+    return _MONTHS[day.month - 1]
+
+
 def format_uk(day: date) -> str:
     """``2 Sep 2024``: the unambiguous form shown to people (no leading zero)."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {month_abbr(day)} {day.year}"
+
+
+def format_long(day: date) -> str:
+    """``31 March 2026``: the date as written in the arithmetic of a note."""
+    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def weekday_name(day: date) -> str:
+    """``Sunday``: the English weekday, whatever the process locale says."""
+    return _WEEKDAY_NAMES[day.weekday()]
+
+
+def describe_day(day: date) -> str:
+    """``Sunday 29 June 2025``: how notes explain a moved date to a reader."""
+    return f"{weekday_name(day)} {format_long(day)}"
+
+
+def format_uk_padded(day: date) -> str:
+    """``02 Sep 2024``: the fixed-width form of the CLI's time columns."""
+    return f"{day.day:02d} {month_abbr(day)} {day.year}"
+
+
+def format_london_time(moment: datetime) -> str:
+    """``02 Sep 2024 09:00``: an instant as London's clock showed it, fixed width."""
+    local = moment.astimezone(LONDON)
+    return f"{format_uk_padded(local.date())} {local:%H:%M}"
+
+
+def format_london(moment: datetime) -> str:
+    """``2 Sep 2024 09:15``: an instant as London's clock showed it, the emails' form."""
+    local = moment.astimezone(LONDON)
+    return f"{format_uk(local.date())} {local:%H:%M}"
+
+
+def format_london_day_time(moment: datetime) -> str:
+    """``02 Sep 09:00:00``: a London instant of this year, to the second (status lines)."""
+    local = moment.astimezone(LONDON)
+    return f"{local.day:02d} {month_abbr(local.date())} {local:%H:%M:%S}"
 
 
 def format_iso(day: date) -> str:

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from tracker.domain.calendar import LONDON
+from tracker.domain.dates import format_uk
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 FREQUENCIES = ("weekly", "daily", "off")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Period:
     key: str  # "2024-W36" or "2024-09-02"
     scheduled_at: datetime  # aware UTC
@@ -30,6 +31,14 @@ def parse_time(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
+def period_label(day: date, *, weekly: bool) -> str:
+    """``week of 2 Sep 2024`` (weekly) or ``2 Sep 2024`` (daily): how a digest names its period.
+
+    One wording for the digest being composed and for one read back from the database.
+    """
+    return f"week of {format_uk(day)}" if weekly else format_uk(day)
+
+
 def current_period(now: datetime, frequency: str, weekday: str, at: time) -> Period:
     """The period whose scheduled moment is the latest one at or before ``now``."""
     local = now.astimezone(LONDON)
@@ -38,7 +47,11 @@ def current_period(now: datetime, frequency: str, weekday: str, at: time) -> Per
         if local.time() < at:
             day -= timedelta(days=1)
         scheduled = datetime.combine(day, at, tzinfo=LONDON)
-        return Period(day.isoformat(), scheduled.astimezone(UTC), f"{day.day} {day:%b %Y}")
+        return Period(
+            key=day.isoformat(),
+            scheduled_at=scheduled.astimezone(UTC),
+            label=period_label(day, weekly=False),
+        )
     target = WEEKDAYS.index(weekday)
     day = local.date() - timedelta(days=(local.weekday() - target) % 7)
     if day == local.date() and local.time() < at:
@@ -46,7 +59,9 @@ def current_period(now: datetime, frequency: str, weekday: str, at: time) -> Per
     scheduled = datetime.combine(day, at, tzinfo=LONDON)
     year, week, _ = day.isocalendar()
     return Period(
-        f"{year}-W{week:02d}", scheduled.astimezone(UTC), f"week of {day.day} {day:%b %Y}"
+        key=f"{year}-W{week:02d}",
+        scheduled_at=scheduled.astimezone(UTC),
+        label=period_label(day, weekly=True),
     )
 
 

@@ -71,7 +71,7 @@ def original_term_years(contract: Contract) -> list[FinancialYear]:
     return years_between(contract.start, contract.original_end)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class YearGap:
     """The funding position of one financial year.
 
@@ -151,7 +151,7 @@ def year_gaps(contract: Contract) -> list[YearGap]:
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TotalsCheck:
     """A stated contract value set beside the line sums of the original term.
 
@@ -208,29 +208,26 @@ def totals_warnings(contract: Contract) -> list[str]:
     return totals_check(contract).warnings
 
 
-@dataclass(frozen=True)
-class ContractTotals:
-    """Whole-contract sums for summaries.
+#: The start of whole-contract sums: two places, as money is shown.
+_ZERO_PENCE = Decimal("0.00")
 
-    ``gap`` adds the shortfalls of the years whose cost is known; a surplus in one year
-    does not offset another's, since grants are tied to their year. ``cost_unknown``
-    lists the in-term years that have no cost lines yet.
+
+def total_gap(gaps: Iterable[YearGap]) -> Decimal | None:
+    """The contract's gap: the shortfalls of the years whose cost is known, added up.
+
+    A surplus in one year does not offset another's, since grants are tied to their
+    year. None when no year's cost is known: a contract of unknown cost has no zero gap.
     """
-
-    cost: Decimal
-    secured: Decimal
-    at_risk: Decimal
-    gap: Decimal
-    cost_unknown: tuple[FinancialYear, ...]
+    known = [gap.gap for gap in gaps if gap.gap is not None]
+    if not known:
+        return None
+    return _total_pence(gap for gap in known if gap > 0)
 
 
-def contract_totals(contract: Contract) -> ContractTotals:
-    """Sum the per-year positions so a list or digest can show one line per contract."""
-    gaps = year_gaps(contract)
-    return ContractTotals(
-        cost=_total(g.cost for g in gaps if g.cost is not None),
-        secured=_total(g.secured for g in gaps),
-        at_risk=_total(g.at_risk for g in gaps),
-        gap=_total(g.gap for g in gaps if g.gap is not None and g.gap > 0),
-        cost_unknown=tuple(g.year for g in gaps if g.cost is None and g.in_term),
-    )
+def total_at_risk(gaps: Iterable[YearGap]) -> Decimal:
+    """Money merely hoped for (expected or pledged), over every year."""
+    return _total_pence(gap.at_risk for gap in gaps)
+
+
+def _total_pence(amounts: Iterable[Decimal]) -> Decimal:
+    return sum(amounts, _ZERO_PENCE)

@@ -18,10 +18,10 @@ from tracker.domain.calendar import (
     add_months,
     add_working_days,
     bank_holiday_name,
-    describe_day,
     is_working_day,
     previous_working_day,
 )
+from tracker.domain.dates import describe_day, format_long, format_uk, weekday_name
 from tracker.domain.funding import YearGap, year_gaps
 from tracker.domain.money import format_gbp
 from tracker.domain.types import (
@@ -65,20 +65,10 @@ DECISION_TEXT: dict[MilestoneKind, str] = {
 }
 
 
-def short_day(day: date) -> str:
-    """``31 Mar 2026``: the compact date used in titles and one-line summaries."""
-    return f"{day.day} {day:%b %Y}"
-
-
-def _long_day(day: date) -> str:
-    """``31 March 2026``: the date as written in the arithmetic of a note."""
-    return f"{day.day} {day:%B %Y}"
-
-
 def _why_not_working(day: date) -> str:
     """``a Sunday`` or ``a bank holiday (Christmas Day)``: why nothing can be served then."""
     holiday = bank_holiday_name(day)
-    return f"a bank holiday ({holiday})" if holiday else f"a {day:%A}"
+    return f"a bank holiday ({holiday})" if holiday else f"a {weekday_name(day)}"
 
 
 def _holiday_suffix(day: date) -> str:
@@ -114,7 +104,7 @@ def given_due_note(day: date, act: str) -> str:
 
 
 def _months_before(end: date, months: int) -> tuple[date, str]:
-    return computed_due(add_months(end, -months), f"{_long_day(end)} less {months} months")
+    return computed_due(add_months(end, -months), f"{format_long(end)} less {months} months")
 
 
 # -- extension options -------------------------------------------------------------------
@@ -142,20 +132,31 @@ def next_option(contract: Contract) -> ExtensionOption | None:
 
 
 def option_key(option: ExtensionOption) -> str:
+    """The extension-notice milestone's key: the option's number, which never changes."""
     return f"option:{option.seq}"
+
+
+def option_notice_due(option: ExtensionOption, extends_from: date) -> tuple[date, str]:
+    """When notice to take ``option`` is due, and the note explaining the date.
+
+    ``notice_by`` is contractual and kept as given; else the end the option extends
+    from, less its notice period, moved back to a working day. The register exports this
+    date, so it must be the extension-notice milestone's own.
+    """
+    if option.notice_by is not None:
+        return option.notice_by, given_due_note(option.notice_by, "serve notice")
+    days = option.notice_days or 0
+    computed = extends_from - timedelta(days=days)
+    return computed_due(computed, f"{format_long(extends_from)} less {days} days")
 
 
 def _option_notice(option: ExtensionOption, extends_from: date) -> DerivedMilestone:
     """Notice for one option, counted back from the end in force when it would be taken."""
-    title = f"Extension notice: activate the option to {short_day(option.until)} or plan the exit"
-    if option.notice_by is not None:
-        due, note = option.notice_by, given_due_note(option.notice_by, "serve notice")
-    else:
-        days = option.notice_days or 0
-        due, note = computed_due(
-            extends_from - timedelta(days=days), f"{_long_day(extends_from)} less {days} days"
-        )
-    return DerivedMilestone(MilestoneKind.EXTENSION_NOTICE, option_key(option), due, title, note)
+    title = f"Extension notice: activate the option to {format_uk(option.until)} or plan the exit"
+    due, note = option_notice_due(option, extends_from)
+    return DerivedMilestone(
+        kind=MilestoneKind.EXTENSION_NOTICE, key=option_key(option), due=due, title=title, note=note
+    )
 
 
 def extension_notices(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
@@ -176,11 +177,23 @@ def extension_notices(contract: Contract, rules: DerivationRules) -> list[Derive
 # -- the other rules ---------------------------------------------------------------------
 
 
+def _end_milestone(kind: MilestoneKind, *, due: date, title: str, note: str) -> DerivedMilestone:
+    """A milestone tied to the contract's current end (its key survives the end moving)."""
+    return DerivedMilestone(kind=kind, key=END_KEY, due=due, title=title, note=note)
+
+
 def contract_dates(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
     """Start and end: dated facts, kept exactly as agreed."""
     return [
-        DerivedMilestone(MilestoneKind.CONTRACT_START, "start", contract.start, "Contract starts"),
-        DerivedMilestone(MilestoneKind.CONTRACT_END, END_KEY, contract.end, "Contract ends"),
+        DerivedMilestone(
+            kind=MilestoneKind.CONTRACT_START,
+            key="start",
+            due=contract.start,
+            title="Contract starts",
+        ),
+        DerivedMilestone(
+            kind=MilestoneKind.CONTRACT_END, key=END_KEY, due=contract.end, title="Contract ends"
+        ),
     ]
 
 
@@ -194,7 +207,7 @@ def continuation_decision(contract: Contract, rules: DerivationRules) -> list[De
         return []
     due, note = _months_before(contract.end, rules.staffing_risk_months)
     title = "Continuation decision: re-procure, extend by variation or decommission"
-    return [DerivedMilestone(MilestoneKind.CONTINUATION_DECISION, END_KEY, due, title, note)]
+    return [_end_milestone(MilestoneKind.CONTINUATION_DECISION, due=due, title=title, note=note)]
 
 
 def last_referral(contract: Contract, rules: DerivationRules) -> list[DerivedMilestone]:
@@ -207,14 +220,18 @@ def last_referral(contract: Contract, rules: DerivationRules) -> list[DerivedMil
         f"Last referral: a {months}-month intervention started after this "
         "cannot finish before the end"
     )
-    return [DerivedMilestone(MilestoneKind.LAST_REFERRAL, END_KEY, due, title, note)]
+    return [_end_milestone(MilestoneKind.LAST_REFERRAL, due=due, title=title, note=note)]
 
 
 def _line_confirmation(line: FundingLine, confirm_by: date) -> DerivedMilestone:
     title = f"Confirm funding: {line.source} {line.year} ({format_gbp(line.amount)})"
     note = given_due_note(confirm_by, "confirm")
     return DerivedMilestone(
-        MilestoneKind.FUNDING_CONFIRMATION, f"line:{line.key}", confirm_by, title, note
+        kind=MilestoneKind.FUNDING_CONFIRMATION,
+        key=f"line:{line.key}",
+        due=confirm_by,
+        title=title,
+        note=note,
     )
 
 
@@ -228,10 +245,14 @@ def _year_title(gap: YearGap) -> str:
 def _year_confirmation(gap: YearGap, lead_days: int) -> DerivedMilestone:
     start = gap.year.start
     due, note = computed_due(
-        start - timedelta(days=lead_days), f"{_long_day(start)} less {lead_days} days"
+        start - timedelta(days=lead_days), f"{format_long(start)} less {lead_days} days"
     )
     return DerivedMilestone(
-        MilestoneKind.FUNDING_CONFIRMATION, f"year:{gap.year}", due, _year_title(gap), note
+        kind=MilestoneKind.FUNDING_CONFIRMATION,
+        key=f"year:{gap.year}",
+        due=due,
+        title=_year_title(gap),
+        note=note,
     )
 
 
@@ -265,7 +286,11 @@ def publications(contract: Contract, rules: DerivationRules) -> list[DerivedMile
         )
         milestones.append(
             DerivedMilestone(
-                MilestoneKind.PUBLICATION, f"decision:{decision.ref}", due, title, note
+                kind=MilestoneKind.PUBLICATION,
+                key=f"decision:{decision.ref}",
+                due=due,
+                title=title,
+                note=note,
             )
         )
     return milestones
@@ -296,6 +321,11 @@ def publication_due(decided_on: date, working_days: int) -> date:
     Approved Thursday 22 Dec 2022 with 3 working days: due Thursday 29 Dec 2022.
     """
     return add_working_days(decided_on, working_days)
+
+
+def snooze_holds(snoozed_until: date | None, today: date) -> bool:
+    """A snooze holds through the day before ``snoozed_until``: on that day it is over."""
+    return snoozed_until is not None and snoozed_until > today
 
 
 def effective_status(

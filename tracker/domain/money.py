@@ -99,3 +99,8 @@ def money_json(amount: Decimal) -> str:
     """``"298403.22"``: the JSON form, a string so no reader turns it into a float."""
     pence = amount.quantize(PENNY) + Decimal("0.00")
     return f"{pence:f}"
+
+
+def gbp_or_unknown(amount: Decimal | None) -> str:
+    """``£298,403.22``, or ``cost unknown`` where no cost lines exist for the year."""
+    return "cost unknown" if amount is None else format_gbp(amount)

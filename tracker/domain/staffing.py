@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from tracker.domain.calendar import add_months
-from tracker.domain.milestones import END_KEY, next_option, option_key, short_day
+from tracker.domain.dates import format_uk
+from tracker.domain.milestones import END_KEY, next_option, option_key
 from tracker.domain.types import (
     Contract,
     DerivationRules,
@@ -32,7 +33,7 @@ NOT_YET = "not_yet"
 ENDED = "ended"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StaffingRisk:
     """The staffing-risk position of one contract on one day.
 
@@ -77,14 +78,14 @@ def _state(today: date, end: date, window_opens: date, decided: bool) -> str:
 def _summary(state: str, kind: MilestoneKind, end: date, window_opens: date, days: int) -> str:
     decision = kind.value.replace("_", " ")
     if state == ENDED:
-        return f"Ended {short_day(end)}"
+        return f"Ended {format_uk(end)}"
     if state == DECIDED:
-        return f"Decided: the {decision} is done ({days} days to the end, {short_day(end)})"
+        return f"Decided: the {decision} is done ({days} days to the end, {format_uk(end)})"
     if state == NOT_YET:
-        return f"Not yet: the staffing-risk window opens {short_day(window_opens)}"
+        return f"Not yet: the staffing-risk window opens {format_uk(window_opens)}"
     return (
-        f"AT STAFFING RISK since {short_day(window_opens)}: {days} days to the end "
-        f"({short_day(end)}) and the {decision} is not done"
+        f"AT STAFFING RISK since {format_uk(window_opens)}: {days} days to the end "
+        f"({format_uk(end)}) and the {decision} is not done"
     )
 
 

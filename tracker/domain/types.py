@@ -166,7 +166,7 @@ class Contract:
     decisions: tuple[Decision, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DerivedMilestone:
     """A milestone the rules derive; ``key`` identifies it across re-derivations.
 

@@ -11,9 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tracker.domain.funding import YearGap
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GapRow:
     """One financial year of a contract's funding position, as an email shows it."""
 
@@ -23,14 +27,21 @@ class GapRow:
     at_risk: Decimal
     gap: Decimal | None  # None: cost unknown; negative: surplus
 
+    @classmethod
+    def of(cls, gap: YearGap) -> GapRow:
+        """The row of one year's funding position, the same in every email."""
+        return cls(
+            year=str(gap.year), cost=gap.cost, secured=gap.secured, at_risk=gap.at_risk, gap=gap.gap
+        )
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class DecisionLink:
     label: str
     url: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReminderEmail:
     """Everything one reminder email about one milestone, for one recipient, shows.
 
@@ -83,7 +94,7 @@ class DeliveryOutcome:
         return self.outcome is Outcome.SENT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DigestItem:
     """One decision in a digest: overdue or due soon, with the command that closes it."""
 
@@ -107,7 +118,7 @@ class DigestItem:
         return self.days_left < 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DigestContract:
     """A contract as the digest shows it in its funding, staffing and ending sections."""
 
@@ -123,14 +134,14 @@ class DigestContract:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DigestChange:
     at: datetime  # aware UTC
     ref: str
     detail: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DigestFailure:
     at: datetime  # aware UTC
     ref: str
@@ -139,7 +150,7 @@ class DigestFailure:
     reply: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DigestEmail:
     """One person's digest for one period. Every section is sorted already:
     decisions overdue first then by due date; contracts by urgency."""
@@ -160,7 +171,7 @@ class DigestEmail:
 
     @property
     def is_empty(self) -> bool:
+        news = self.changes or self.failures
         return not (
-            self.overdue or self.upcoming or self.funding or self.staffing
-            or self.ending or self.changes or self.failures
-        )  # fmt: skip
+            self.overdue or self.upcoming or self.funding or self.staffing or self.ending or news
+        )

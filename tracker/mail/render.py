@@ -32,10 +32,10 @@ from urllib.parse import urlsplit
 import css_inline
 import jinja2
 
-from tracker.domain.calendar import LONDON
-from tracker.domain.dates import format_uk
-from tracker.domain.money import format_gbp
+from tracker.domain.dates import format_london, format_uk
+from tracker.domain.money import format_gbp, gbp_or_unknown
 from tracker.domain.text import BIDI_CONTROLS, LINE_BREAKERS
+from tracker.domain.wording import days_ago_phrase, days_phrase
 from tracker.mail.mime import OutgoingMessage, write_alternative
 
 #: Longest subject we send: mail clients show ~60-80 characters, and a bounded subject
@@ -117,9 +117,12 @@ def assemble_message(
     ]
     headers += [(name, header_text(value)) for name, value in (extra_headers or {}).items()]
     return write_alternative(
-        headers, message_id=message_id, subject=rendered.subject, text=rendered.text,
+        headers,
+        message_id=message_id,
+        subject=rendered.subject,
+        text=rendered.text,
         html=rendered.html,
-    )  # fmt: skip
+    )
 
 
 def header_text(value: str) -> str:
@@ -172,29 +175,6 @@ def _clean(value: object, name: str | None, multiline: frozenset[str]) -> object
     return value
 
 
-def days_phrase(days: int) -> str:
-    """``in 3 days``, ``tomorrow``, ``today``, ``1 day overdue``, ``5 days overdue``."""
-    if days > 1:
-        return f"in {days} days"
-    if days == 1:
-        return "tomorrow"
-    if days == 0:
-        return "today"
-    return f"{-days} day overdue" if days == -1 else f"{-days} days overdue"
-
-
-def days_ago_phrase(days: int) -> str:
-    """``7 days ago`` for ``days_left=-7``: how an overdue subject counts back."""
-    if days >= 0:
-        return days_phrase(days)
-    return "1 day ago" if days == -1 else f"{-days} days ago"
-
-
-def gbp_or_unknown(amount: Decimal | None) -> str:
-    """``£298,403.22``, or ``cost unknown`` where no cost lines exist for the year."""
-    return "cost unknown" if amount is None else format_gbp(amount)
-
-
 def gap_phrase(gap: Decimal | None) -> str:
     """A year's gap as a reader wants it: ``£1.00``, ``none``, ``surplus £5.00`` or ``unknown``."""
     if gap is None:
@@ -204,12 +184,6 @@ def gap_phrase(gap: Decimal | None) -> str:
     if gap == 0:
         return "none"
     return f"surplus {format_gbp(-gap)}"
-
-
-def format_london(moment: datetime) -> str:
-    """``2 Sep 2024 09:15``: an instant as the reader's clock in England showed it."""
-    local = moment.astimezone(LONDON)
-    return f"{format_uk(local.date())} {local:%H:%M}"
 
 
 @lru_cache(maxsize=4096)

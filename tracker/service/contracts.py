@@ -9,16 +9,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.domain.calendar import LONDON
 from tracker.domain.dates import format_uk
+from tracker.domain.milestones import next_option, option_key, publication_due
 from tracker.domain.money import format_gbp
-from tracker.domain.types import EventKind, ExtensionStatus, FundingStatus, MilestoneStatus
+from tracker.domain.types import (
+    EventKind,
+    ExtensionStatus,
+    FundingStatus,
+    MilestoneKind,
+    MilestoneStatus,
+)
 from tracker.errors import DuplicateContract, InvalidOperation, UnknownContract
 from tracker.service.app import App
-from tracker.service.derive import record_event
+from tracker.service.derive import record_event, to_domain
 from tracker.service.milestones import new_manual_milestone
 from tracker.service.registers.inputs import (
     ContractInput,
@@ -195,26 +201,26 @@ async def _change(
     await session.commit()
 
 
-def _next_option(row: ContractRow) -> ExtensionRow | None:
-    for option in row.extensions:
-        if option.status == ExtensionStatus.AVAILABLE.value and option.until > row.end_date:
-            return option
-    return None
+def _next_option(row: ContractRow) -> tuple[ExtensionRow, str] | None:
+    """The stored option a decision is due on now (the domain's rule), and its notice key."""
+    option = next_option(to_domain(row))
+    if option is None:
+        return None
+    stored = next(e for e in row.extensions if e.seq == option.seq)
+    return stored, option_key(option)
 
 
 async def extend(app: App, ref: str, *, decline: bool = False) -> str:
     """Activate (or decline) the next available extension option; returns what happened."""
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
-        option = _next_option(row)
-        if option is None:
+        found = _next_option(row)
+        if found is None:
             raise InvalidOperation(f"ref: {ref!r} has no available extension option")
+        option, key = found
+        notice_kind = MilestoneKind.EXTENSION_NOTICE.value
         notice = next(
-            (
-                m
-                for m in row.milestones
-                if m.kind == "extension_notice" and m.key == f"option:{option.seq}"
-            ),
+            (m for m in row.milestones if m.kind == notice_kind and m.key == key),
             None,
         )
         if decline:
@@ -285,15 +291,6 @@ async def add_milestone(app: App, ref: str, milestone: MilestoneInput) -> str:
     return detail
 
 
-async def count_contracts(app: App) -> int:
-    async with app.session() as session:
-        return int((await session.execute(select(func.count(ContractRow.id)))).scalar_one())
-
-
-def london_time(app: App) -> str:
-    return app.now.astimezone(LONDON).strftime("%d %b %Y %H:%M")
-
-
 async def set_policy(app: App, ref: str, entry: PolicyInput) -> str:
     """Give a contract its own reminder policy for one kind; reminders are re-planned."""
     async with app.session() as session:
@@ -329,8 +326,6 @@ async def add_decision(app: App, ref: str, decision: DecisionInput) -> str:
         if any(d.ref == decision.ref for d in row.decisions):
             raise InvalidOperation(f"--id: {decision.ref!r} is already a decision on {ref}")
         row.decisions.append(decision_row(decision, app.now))
-        from tracker.domain.milestones import publication_due
-
         due = publication_due(decision.decided_on, decision.publish_within_working_days)
         detail = (
             f"{ref}: decision {decision.ref} of {format_uk(decision.decided_on)} recorded; "

@@ -19,7 +19,6 @@ contracts, 17 per person, where 200 people sharing 1,000 contracts touch 5 per p
 from __future__ import annotations
 
 import itertools
-import shlex
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,7 +40,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.domain.digest import FREQUENCIES, WEEKDAYS, parse_time
 from tracker.domain.funding import totals_warnings, year_gaps
-from tracker.domain.milestones import DECISION_TEXT
+from tracker.domain.milestones import DECISION_TEXT, snooze_holds
 from tracker.domain.staffing import staffing_risk
 from tracker.domain.types import (
     FACT_KINDS,
@@ -58,6 +57,7 @@ from tracker.domain.types import (
     MilestoneState,
     MilestoneStatus,
 )
+from tracker.domain.wording import close_command, decision_link_label, kind_label, snooze_command
 from tracker.errors import ConfigError
 from tracker.mail.model import (
     DecisionLink,
@@ -69,8 +69,6 @@ from tracker.mail.model import (
     GapRow,
 )
 from tracker.service.app import App
-from tracker.service.reminders.compose import KIND_LABELS
-from tracker.service.views.contracts import close_command
 from tracker.store.filters import one_of
 from tracker.store.models import (
     ContractRow,
@@ -99,7 +97,7 @@ _DECIDING = sorted(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Schedule:
     frequency: str  # weekly | daily | off
     weekday: str
@@ -118,7 +116,7 @@ def default_schedule(app: App) -> Schedule:
         at = parse_time(str(digest.get("time", "08:00")))
     except ValueError:
         raise ConfigError(f"policy digest.time: {digest.get('time')!r} is not HH:MM") from None
-    return Schedule(frequency, weekday, at)
+    return Schedule(frequency=frequency, weekday=weekday, at=at)
 
 
 def send_empty(app: App) -> bool:
@@ -152,14 +150,14 @@ async def schedules(session: AsyncSession, app: App, people: Sequence[str]) -> d
             result[person] = default
         else:
             at = parse_time(row.digest_time) if row.digest_time else default.at
-            result[person] = Schedule(row.digest, default.weekday, at)
+            result[person] = Schedule(frequency=row.digest, weekday=default.weekday, at=at)
     return result
 
 
 # -- one contract, the same for every recipient ---------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContractFacts:
     """What the digest shows of one contract, worked out once per batch.
 
@@ -195,7 +193,7 @@ class ContractFacts:
         return self.listed if role == self.listed.role else replace(self.listed, role=role)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Milestone:
     """The columns of a milestone the digest reads."""
 
@@ -223,9 +221,29 @@ class _Parts:
     changes: list[DigestChange] = field(default_factory=list)
 
 
-def _link(ref: str, title: str | None, url: str) -> DecisionLink:
-    """As :func:`tracker.service.outbox.decision_links` labels a published decision."""
-    return DecisionLink(f"Decision {ref}" + (f": {title}" if title else ""), url)
+def _item(
+    parts: _Parts, m: _Milestone, *, today: date, ambiguous: bool, at_risk: bool
+) -> DigestItem:
+    """One open decision as the digest lists it, worded as the reminder words it."""
+    row = parts.row
+    kind = MilestoneKind(m.kind)
+    snoozed = snooze_holds(m.snoozed_until, today)
+    return DigestItem(
+        ref=row.ref,
+        contract_title=row.title,
+        kind=kind.value,
+        kind_label=kind_label(kind),
+        title=m.title,
+        due=m.due,
+        days_left=(m.due - today).days,
+        if_missed=DECISION_TEXT.get(kind, ""),
+        close_command=close_command(row.ref, kind, m.id, ambiguous=ambiguous),
+        snooze_command=snooze_command(row.ref, kind, today=today),
+        snoozed_until=m.snoozed_until if snoozed else None,
+        snooze_note=m.snooze_note if snoozed else None,
+        staffing_at_risk=at_risk,
+        decision_links=tuple(parts.links),
+    )
 
 
 def _items(
@@ -233,84 +251,94 @@ def _items(
 ) -> tuple[tuple[DigestItem, ...], tuple[DigestItem, ...]]:
     """The contract's open decisions that are overdue, and those due within 8 weeks,
     each in the order :func:`tracker.service.views.contracts.milestone_views` gives them."""
-    row = parts.row
     open_ones = [m for m in parts.milestones if m.status == MilestoneStatus.OPEN.value]
-    if not open_ones:
-        return (), ()
     open_kinds = Counter(m.kind for m in open_ones)
-    links = tuple(parts.links)
-    ref = shlex.quote(row.ref)
     overdue: list[DigestItem] = []
     upcoming: list[DigestItem] = []
     for m in sorted(open_ones, key=lambda m: (m.due, m.kind, m.id)):
         days_left = (m.due - today).days
         if days_left > UPCOMING_DAYS:
             continue
-        kind = MilestoneKind(m.kind)
-        snoozed = m.snoozed_until is not None and m.snoozed_until > today
-        item = DigestItem(
-            ref=row.ref,
-            contract_title=row.title,
-            kind=kind.value,
-            kind_label=KIND_LABELS[kind],
-            title=m.title,
-            due=m.due,
-            days_left=days_left,
-            if_missed=DECISION_TEXT.get(kind, ""),
-            close_command=close_command(row.ref, kind, m.id, open_kinds[m.kind] > 1),
-            snooze_command=f'tracker milestone snooze {ref} {kind.value} --until DATE --note "why"',
-            snoozed_until=m.snoozed_until if snoozed else None,
-            snooze_note=m.snooze_note if snoozed else None,
-            staffing_at_risk=at_risk,
-            decision_links=links,
-        )
+        ambiguous = open_kinds[m.kind] > 1
+        item = _item(parts, m, today=today, ambiguous=ambiguous, at_risk=at_risk)
         (overdue if days_left < 0 else upcoming).append(item)
     return tuple(overdue), tuple(upcoming)
+
+
+def _contract(parts: _Parts) -> Contract:
+    """The contract as the pure rules see it, from the columns the digest read."""
+    row = parts.row
+    return Contract(
+        ref=row.ref,
+        title=row.title,
+        provider=row.provider,
+        start=row.start_date,
+        end=row.end_date,
+        original_end=row.original_end,
+        value=row.value,
+        intervention_months=row.intervention_months,
+        extensions=tuple(parts.extensions),
+        funding=tuple(parts.funding),
+        costs=tuple(parts.costs),
+    )
+
+
+def _done_states(parts: _Parts) -> list[MilestoneState]:
+    """The done deciding milestones: the ones that can lift a staffing risk."""
+    return [
+        MilestoneState(
+            kind=MilestoneKind(m.kind),
+            key=m.key,
+            due=m.due,
+            status=MilestoneStatus(m.status),
+            origin=MilestoneOrigin(m.origin),
+        )
+        for m in parts.milestones
+        if m.status == MilestoneStatus.DONE.value
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Listing:
+    """A live contract's entry in the funding, staffing and ending sections."""
+
+    listed: DigestContract
+    needs_funding: bool
+    staffing_at_risk: bool
+
+
+def _listing(parts: _Parts, today: date, rules: DerivationRules) -> _Listing:
+    """What the funding, staffing and ending sections show of a contract not yet ended,
+    with the rules :func:`tracker.service.views.contracts.summarise` applies."""
+    row = parts.row
+    contract = _contract(parts)
+    staffing = staffing_risk(contract, _done_states(parts), rules, today)
+    gaps = [g for g in year_gaps(contract) if g.in_term]
+    listed = DigestContract(
+        ref=row.ref,
+        title=row.title,
+        provider=row.provider,
+        end=row.end_date,
+        days_to_end=(row.end_date - today).days,
+        role="owner",
+        staffing_at_risk=staffing.at_risk,
+        staffing_summary=staffing.summary,
+        gaps=tuple(GapRow.of(g) for g in gaps),
+        warnings=tuple(totals_warnings(contract)),
+    )
+    return _Listing(
+        listed=listed,
+        needs_funding=any(g.needs_decision for g in gaps),
+        staffing_at_risk=staffing.at_risk,
+    )
 
 
 def _facts(parts: _Parts, today: date, rules: DerivationRules) -> ContractFacts:
     row = parts.row
     days_to_end = (row.end_date - today).days
-    listed: DigestContract | None = None
-    needs_funding = at_risk = False
-    if days_to_end >= 0:  # an ended contract has no staffing risk and is listed nowhere
-        contract = Contract(
-            ref=row.ref,
-            title=row.title,
-            provider=row.provider,
-            start=row.start_date,
-            end=row.end_date,
-            original_end=row.original_end,
-            value=row.value,
-            intervention_months=row.intervention_months,
-            extensions=tuple(parts.extensions),
-            funding=tuple(parts.funding),
-            costs=tuple(parts.costs),
-        )
-        states = [
-            MilestoneState(
-                MilestoneKind(m.kind), m.key, m.due, MilestoneStatus(m.status),
-                MilestoneOrigin(m.origin),
-            )
-            for m in parts.milestones
-            if m.status == MilestoneStatus.DONE.value
-        ]  # fmt: skip
-        staffing = staffing_risk(contract, states, rules, today)
-        at_risk = staffing.at_risk
-        gaps = [g for g in year_gaps(contract) if g.in_term]
-        needs_funding = any((g.gap is not None and g.gap > 0) or g.at_risk > 0 for g in gaps)
-        listed = DigestContract(
-            ref=row.ref,
-            title=row.title,
-            provider=row.provider,
-            end=row.end_date,
-            days_to_end=days_to_end,
-            role="owner",
-            staffing_at_risk=at_risk,
-            staffing_summary=staffing.summary,
-            gaps=tuple(GapRow(str(g.year), g.cost, g.secured, g.at_risk, g.gap) for g in gaps),
-            warnings=tuple(totals_warnings(contract)),
-        )
+    # An ended contract has no staffing risk and is listed nowhere.
+    listing = _listing(parts, today, rules) if days_to_end >= 0 else None
+    at_risk = listing is not None and listing.staffing_at_risk
     overdue, upcoming = _items(parts, today, at_risk)
     return ContractFacts(
         id=row.id,
@@ -320,8 +348,8 @@ def _facts(parts: _Parts, today: date, rules: DerivationRules) -> ContractFacts:
         sponsor=row.sponsor,
         overdue=overdue,
         upcoming=upcoming,
-        listed=listed,
-        needs_funding=needs_funding,
+        listed=listing.listed if listing is not None else None,
+        needs_funding=listing is not None and listing.needs_funding,
         staffing_at_risk=at_risk,
         ending=0 <= days_to_end <= ENDING_DAYS,
         changes=tuple(parts.changes),
@@ -360,7 +388,7 @@ class FactsCache:
                 del self.facts[cid]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Batch:
     """What one batch of people's digests are made of, fetched in a fixed number of queries."""
 
@@ -374,6 +402,22 @@ class Batch:
 STATEMENTS = 10
 
 _Among = Callable[[Any, list[int]], ColumnElement[bool]]
+_ByPerson = Callable[[Any], ColumnElement[bool]]
+
+#: The contract columns the digest reads (no notes, commissioner or timestamps).
+_CONTRACT_COLUMNS = (
+    ContractRow.id,
+    ContractRow.ref,
+    ContractRow.title,
+    ContractRow.provider,
+    ContractRow.start_date,
+    ContractRow.end_date,
+    ContractRow.original_end,
+    ContractRow.value,
+    ContractRow.owner,
+    ContractRow.sponsor,
+    ContractRow.intervention_months,
+)
 
 
 async def load_batch(
@@ -395,70 +439,14 @@ async def load_batch(
     def among(column: Any, ids: list[int]) -> ColumnElement[bool]:
         return one_of(dialect, column, ids, Integer())
 
-    watched = select(WatcherRow.contract_id).where(by_person(WatcherRow.email))
-    rows = (
-        await session.execute(
-            select(
-                ContractRow.id, ContractRow.ref, ContractRow.title, ContractRow.provider,
-                ContractRow.start_date, ContractRow.end_date, ContractRow.original_end,
-                ContractRow.value, ContractRow.owner, ContractRow.sponsor,
-                ContractRow.intervention_months,
-            )
-            .where(
-                or_(
-                    by_person(ContractRow.owner),
-                    by_person(ContractRow.sponsor),
-                    ContractRow.id.in_(watched),
-                )
-            )
-            .order_by(ContractRow.id)
-        )
-    ).all()  # fmt: skip
-    involved: dict[str, set[int]] = {p: set() for p in people}
-    for row in rows:
-        for person in (row.owner, row.sponsor):
-            if person in involved:
-                involved[person].add(row.id)
-    watching = select(WatcherRow.contract_id, WatcherRow.email).where(by_person(WatcherRow.email))
-    for cid, email in (await session.execute(watching)).all():
-        involved[email].add(cid)
+    rows = await _contract_rows(session, by_person)
+    involved = await _involvement(session, by_person, people, rows)
     parts = {row.id: _Parts(row) for row in rows if row.id not in cache.facts}
     await _read_details(session, app, among, parts)
-    last_sent = {
-        person: when
-        for person, when in (
-            await session.execute(
-                select(DigestRow.recipient, func.max(DigestRow.sent_at))
-                .where(by_person(DigestRow.recipient), DigestRow.status == SENT)
-                .group_by(DigestRow.recipient)
-            )
-        ).all()
-        if when is not None
-    }
+    last_sent = await _last_sent(session, by_person)
     oldest = min([*last_sent.values(), app.now - timedelta(days=CHANGES_DAYS)])
     refs = {row.id: row.ref for row in rows}
-    failures: dict[int, list[DigestFailure]] = {}
-    for failed in await session.execute(
-        select(
-            ReminderRow.contract_id, ReminderRow.updated_at, ReminderRow.recipient,
-            ReminderRow.last_reply, MilestoneRow.kind,
-        )
-        .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
-        .where(
-            # "+ 0": the planner finds them by status (failures are few), not through
-            # the contracts (some 90 reminders each), which it would otherwise choose.
-            among(ReminderRow.contract_id + literal_column("0"), list(refs)),
-            ReminderRow.status == FAILED,
-            ReminderRow.updated_at >= oldest,
-        )
-        .order_by(ReminderRow.updated_at.desc(), ReminderRow.id.desc())
-    ):  # fmt: skip
-        failures.setdefault(failed.contract_id, []).append(
-            DigestFailure(
-                failed.updated_at, refs[failed.contract_id], failed.kind, failed.recipient,
-                failed.last_reply or "",
-            )
-        )  # fmt: skip
+    failures = await _failures(session, among, refs, since=oldest)
     rules = app.policy.derivation
     fresh = {cid: _facts(p, app.today, rules) for cid, p in parts.items()}
     contracts = {cid: fresh[cid] if cid in fresh else cache.facts[cid] for cid in refs}
@@ -471,6 +459,80 @@ async def load_batch(
     )
 
 
+async def _contract_rows(session: AsyncSession, by_person: _ByPerson) -> Sequence[Any]:
+    """The contracts the batch's people own, sponsor or watch (one statement)."""
+    watched = select(WatcherRow.contract_id).where(by_person(WatcherRow.email))
+    mine = or_(
+        by_person(ContractRow.owner),
+        by_person(ContractRow.sponsor),
+        ContractRow.id.in_(watched),
+    )
+    statement = select(*_CONTRACT_COLUMNS).where(mine).order_by(ContractRow.id)
+    return (await session.execute(statement)).all()
+
+
+async def _involvement(
+    session: AsyncSession, by_person: _ByPerson, people: list[str], rows: Sequence[Any]
+) -> dict[str, set[int]]:
+    """Each person's contracts: those they own or sponsor, and those they watch."""
+    involved: dict[str, set[int]] = {p: set() for p in people}
+    for row in rows:
+        for person in (row.owner, row.sponsor):
+            if person in involved:
+                involved[person].add(row.id)
+    watching = select(WatcherRow.contract_id, WatcherRow.email).where(by_person(WatcherRow.email))
+    for cid, email in (await session.execute(watching)).all():
+        involved[email].add(cid)
+    return involved
+
+
+async def _last_sent(session: AsyncSession, by_person: _ByPerson) -> dict[str, datetime]:
+    """When each person's last digest went out (those who never had one are left out)."""
+    statement = (
+        select(DigestRow.recipient, func.max(DigestRow.sent_at))
+        .where(by_person(DigestRow.recipient), DigestRow.status == SENT)
+        .group_by(DigestRow.recipient)
+    )
+    rows = (await session.execute(statement)).all()
+    return {person: when for person, when in rows if when is not None}
+
+
+async def _failures(
+    session: AsyncSession, among: _Among, refs: dict[int, str], *, since: datetime
+) -> dict[int, list[DigestFailure]]:
+    """The failed reminder deliveries about the contracts since ``since``, newest first."""
+    # "+ 0": the planner finds them by status (failures are few), not through the
+    # contracts (some 90 reminders each), which it would otherwise choose.
+    contract_id = ReminderRow.contract_id + literal_column("0")
+    statement = (
+        select(
+            ReminderRow.contract_id,
+            ReminderRow.updated_at,
+            ReminderRow.recipient,
+            ReminderRow.last_reply,
+            MilestoneRow.kind,
+        )
+        .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
+        .where(
+            among(contract_id, list(refs)),
+            ReminderRow.status == FAILED,
+            ReminderRow.updated_at >= since,
+        )
+        .order_by(ReminderRow.updated_at.desc(), ReminderRow.id.desc())
+    )
+    failures: dict[int, list[DigestFailure]] = {}
+    for failed in await session.execute(statement):
+        failure = DigestFailure(
+            at=failed.updated_at,
+            ref=refs[failed.contract_id],
+            kind=failed.kind,
+            recipient=failed.recipient,
+            reply=failed.last_reply or "",
+        )
+        failures.setdefault(failed.contract_id, []).append(failure)
+    return failures
+
+
 async def _read_details(
     session: AsyncSession, app: App, among: _Among, parts: dict[int, _Parts]
 ) -> None:
@@ -479,83 +541,148 @@ async def _read_details(
     and done deciding milestones, and the change log of the last week."""
     new = list(parts)
     live = [cid for cid in new if parts[cid].row.end_date >= app.today]
-    for ext in await session.execute(
-        select(
-            ExtensionRow.contract_id, ExtensionRow.seq, ExtensionRow.until,
-            ExtensionRow.notice_days, ExtensionRow.notice_by, ExtensionRow.status,
-        )
-        .where(among(ExtensionRow.contract_id, live))
-        .order_by(ExtensionRow.contract_id, ExtensionRow.seq)
-    ):  # fmt: skip
-        parts[ext.contract_id].extensions.append(
-            ExtensionOption(
-                ext.seq, ext.until, ext.notice_days, ext.notice_by, ExtensionStatus(ext.status)
-            )
-        )
-    for line in await session.execute(
-        select(
-            FundingRow.contract_id, FundingRow.key, FundingRow.source, FundingRow.year,
-            FundingRow.amount, FundingRow.status, FundingRow.confirm_by,
-        )
-        .where(among(FundingRow.contract_id, live))
-        .order_by(FundingRow.contract_id, FundingRow.year, FundingRow.id)
-    ):  # fmt: skip
-        parts[line.contract_id].funding.append(
-            FundingLine(
-                line.key, line.source, FinancialYear(line.year), line.amount,
-                FundingStatus(line.status), line.confirm_by,
-            )
-        )  # fmt: skip
-    for cost in await session.execute(
-        select(CostRow.contract_id, CostRow.year, CostRow.amount, CostRow.category)
-        .where(among(CostRow.contract_id, live))
-        .order_by(CostRow.contract_id, CostRow.year, CostRow.id)
-    ):
-        parts[cost.contract_id].costs.append(
-            CostLine(FinancialYear(cost.year), cost.amount, cost.category)
-        )
-    for decision in await session.execute(
-        select(DecisionRow.contract_id, DecisionRow.ref, DecisionRow.title, DecisionRow.url)
-        .where(among(DecisionRow.contract_id, new), DecisionRow.url.is_not(None))
-        .order_by(DecisionRow.contract_id, DecisionRow.decided_on, DecisionRow.id)
-    ):
-        if decision.url:
-            parts[decision.contract_id].links.append(
-                _link(decision.ref, decision.title, decision.url)
-            )
-    for m in await session.execute(
-        select(
-            MilestoneRow.contract_id, MilestoneRow.id, MilestoneRow.kind, MilestoneRow.key,
-            MilestoneRow.due, MilestoneRow.title, MilestoneRow.status, MilestoneRow.origin,
-            MilestoneRow.snoozed_until, MilestoneRow.snooze_note,
-        ).where(
-            among(MilestoneRow.contract_id, new),
-            or_(
-                and_(
-                    MilestoneRow.status == MilestoneStatus.OPEN.value,
-                    MilestoneRow.kind.not_in(_FACTS),
-                ),
-                and_(
-                    MilestoneRow.status == MilestoneStatus.DONE.value,
-                    MilestoneRow.kind.in_(_DECIDING),
-                ),
-            ),
-        )
-    ):  # fmt: skip
-        parts[m.contract_id].milestones.append(
-            _Milestone(
-                m.id, m.kind, m.key, m.due, m.title, m.status, m.origin, m.snoozed_until,
-                m.snooze_note,
-            )
-        )  # fmt: skip
+    await _read_extensions(session, among(ExtensionRow.contract_id, live), parts)
+    await _read_funding(session, among(FundingRow.contract_id, live), parts)
+    await _read_costs(session, among(CostRow.contract_id, live), parts)
+    await _read_links(session, among(DecisionRow.contract_id, new), parts)
+    await _read_milestones(session, among(MilestoneRow.contract_id, new), parts)
     since = app.now - timedelta(days=CHANGES_DAYS)
-    for event in await session.execute(
+    changed = and_(among(EventRow.contract_id, new), EventRow.at >= since, EventRow.at <= app.now)
+    await _read_changes(session, changed, parts)
+
+
+async def _read_extensions(
+    session: AsyncSession, wanted: ColumnElement[bool], parts: dict[int, _Parts]
+) -> None:
+    statement = (
+        select(
+            ExtensionRow.contract_id,
+            ExtensionRow.seq,
+            ExtensionRow.until,
+            ExtensionRow.notice_days,
+            ExtensionRow.notice_by,
+            ExtensionRow.status,
+        )
+        .where(wanted)
+        .order_by(ExtensionRow.contract_id, ExtensionRow.seq)
+    )
+    for ext in await session.execute(statement):
+        option = ExtensionOption(
+            seq=ext.seq,
+            until=ext.until,
+            notice_days=ext.notice_days,
+            notice_by=ext.notice_by,
+            status=ExtensionStatus(ext.status),
+        )
+        parts[ext.contract_id].extensions.append(option)
+
+
+async def _read_funding(
+    session: AsyncSession, wanted: ColumnElement[bool], parts: dict[int, _Parts]
+) -> None:
+    statement = (
+        select(
+            FundingRow.contract_id,
+            FundingRow.key,
+            FundingRow.source,
+            FundingRow.year,
+            FundingRow.amount,
+            FundingRow.status,
+            FundingRow.confirm_by,
+        )
+        .where(wanted)
+        .order_by(FundingRow.contract_id, FundingRow.year, FundingRow.id)
+    )
+    for line in await session.execute(statement):
+        funding = FundingLine(
+            key=line.key,
+            source=line.source,
+            year=FinancialYear(line.year),
+            amount=line.amount,
+            status=FundingStatus(line.status),
+            confirm_by=line.confirm_by,
+        )
+        parts[line.contract_id].funding.append(funding)
+
+
+async def _read_costs(
+    session: AsyncSession, wanted: ColumnElement[bool], parts: dict[int, _Parts]
+) -> None:
+    statement = (
+        select(CostRow.contract_id, CostRow.year, CostRow.amount, CostRow.category)
+        .where(wanted)
+        .order_by(CostRow.contract_id, CostRow.year, CostRow.id)
+    )
+    for cost in await session.execute(statement):
+        line = CostLine(year=FinancialYear(cost.year), amount=cost.amount, category=cost.category)
+        parts[cost.contract_id].costs.append(line)
+
+
+async def _read_links(
+    session: AsyncSession, wanted: ColumnElement[bool], parts: dict[int, _Parts]
+) -> None:
+    """Published decision records, labelled as the reminder labels them."""
+    statement = (
+        select(DecisionRow.contract_id, DecisionRow.ref, DecisionRow.title, DecisionRow.url)
+        .where(wanted, DecisionRow.url.is_not(None))
+        .order_by(DecisionRow.contract_id, DecisionRow.decided_on, DecisionRow.id)
+    )
+    for decision in await session.execute(statement):
+        if decision.url:
+            label = decision_link_label(decision.ref, decision.title)
+            parts[decision.contract_id].links.append(DecisionLink(label=label, url=decision.url))
+
+
+async def _read_milestones(
+    session: AsyncSession, wanted: ColumnElement[bool], parts: dict[int, _Parts]
+) -> None:
+    """Open decisions, and the done milestones that can lift a staffing risk."""
+    open_decision = and_(
+        MilestoneRow.status == MilestoneStatus.OPEN.value,
+        MilestoneRow.kind.not_in(_FACTS),
+    )
+    done_deciding = and_(
+        MilestoneRow.status == MilestoneStatus.DONE.value,
+        MilestoneRow.kind.in_(_DECIDING),
+    )
+    statement = select(
+        MilestoneRow.contract_id,
+        MilestoneRow.id,
+        MilestoneRow.kind,
+        MilestoneRow.key,
+        MilestoneRow.due,
+        MilestoneRow.title,
+        MilestoneRow.status,
+        MilestoneRow.origin,
+        MilestoneRow.snoozed_until,
+        MilestoneRow.snooze_note,
+    ).where(wanted, or_(open_decision, done_deciding))
+    for m in await session.execute(statement):
+        milestone = _Milestone(
+            id=m.id,
+            kind=m.kind,
+            key=m.key,
+            due=m.due,
+            title=m.title,
+            status=m.status,
+            origin=m.origin,
+            snoozed_until=m.snoozed_until,
+            snooze_note=m.snooze_note,
+        )
+        parts[m.contract_id].milestones.append(milestone)
+
+
+async def _read_changes(
+    session: AsyncSession, wanted: ColumnElement[bool], parts: dict[int, _Parts]
+) -> None:
+    statement = (
         select(EventRow.contract_id, EventRow.at, EventRow.detail)
-        .where(among(EventRow.contract_id, new), EventRow.at >= since, EventRow.at <= app.now)
+        .where(wanted)
         .order_by(EventRow.at.desc(), EventRow.id.desc())
-    ):
+    )
+    for event in await session.execute(statement):
         part = parts[event.contract_id]
-        part.changes.append(DigestChange(event.at, part.row.ref, event.detail))
+        part.changes.append(DigestChange(at=event.at, ref=part.row.ref, detail=event.detail))
 
 
 def compose(

@@ -79,11 +79,11 @@ class DigestReport:
 def period_label(period: str, scheduled_at: datetime) -> tuple[str, str]:
     """("week of 2 Sep 2024", "weekly") or ("2 Sep 2024", "daily") from a stored period."""
     from tracker.domain.calendar import LONDON
+    from tracker.domain.digest import period_label as label
 
     day = scheduled_at.astimezone(LONDON).date()
-    if "W" in period:
-        return f"week of {day.day} {day:%b %Y}", "weekly"
-    return f"{day.day} {day:%b %Y}", "daily"
+    weekly = "W" in period
+    return label(day, weekly=weekly), "weekly" if weekly else "daily"
 
 
 async def chosen_people(session: AsyncSession, only: Sequence[str] | None) -> list[str]:

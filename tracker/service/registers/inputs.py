@@ -8,7 +8,7 @@ database: a whole file is parsed before anything is written (all or nothing).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -105,13 +105,9 @@ class ContractInput:
     decisions: tuple[DecisionInput, ...] = ()
 
 
-CONTRACT_FIELDS = frozenset(
-    {
-        "ref", "title", "provider", "commissioner", "start", "end", "value", "owner",
-        "sponsor", "watchers", "intervention_months", "notes", "extensions", "funding",
-        "costs", "milestones", "policy", "decisions",
-    }
-)  # fmt: skip
+#: The keys a contract may be given with: exactly the fields of :class:`ContractInput`,
+#: so a field added there is accepted from YAML, the CLI and the register alike.
+CONTRACT_FIELDS = frozenset(f.name for f in fields(ContractInput))
 EXTENSION_FIELDS = frozenset({"until", "notice_days", "notice_by"})
 FUNDING_FIELDS = frozenset({"source", "year", "amount", "status", "confirm_by"})
 COST_FIELDS = frozenset({"year", "amount", "category"})

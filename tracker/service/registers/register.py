@@ -25,14 +25,14 @@ import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from tracker.domain.milestones import computed_due, next_option
+from tracker.domain.milestones import next_option, option_notice_due
 from tracker.domain.money import format_gbp
 from tracker.errors import DuplicateContract, ImportFileError, InvalidValue
 from tracker.service.app import App
@@ -98,11 +98,7 @@ def register_row(row: ContractRow) -> RegisterRow:
     option = next_option(to_domain(row))
     notice: date | None = None
     if option is not None:
-        if option.notice_by is not None:
-            notice = option.notice_by
-        else:
-            days = timedelta(days=option.notice_days or 0)
-            notice, _ = computed_due(row.end_date - days, "")
+        notice, _ = option_notice_due(option, row.end_date)
     return RegisterRow(
         reference=row.ref,
         title=row.title,
@@ -210,34 +206,62 @@ def register_xlsx(rows: Sequence[RegisterRow], now: datetime) -> bytes:
 #: (LGTC registers often carry both "Title" and "Description"), the better one is read.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "ref": (
-        "reference", "ref", "contract reference", "reference number", "contract ref",
-        "contract reference number", "contract id",
+        "reference",
+        "ref",
+        "contract reference",
+        "reference number",
+        "contract ref",
+        "contract reference number",
+        "contract id",
     ),
     "title": (
-        "title", "contract title", "title of agreement", "description",
-        "contract description", "description of goods services",
+        "title",
+        "contract title",
+        "title of agreement",
+        "description",
+        "contract description",
+        "description of goods services",
     ),
     "provider": (
-        "supplier", "provider", "supplier name", "provider name", "contractor",
+        "supplier",
+        "provider",
+        "supplier name",
+        "provider name",
+        "contractor",
         "supplier name and details",
     ),
     "start": ("start date", "contract start", "contract start date", "start", "commencement date"),
     "end": ("end date", "contract end", "contract end date", "end", "expiry date"),
     "commissioner": (
-        "department", "commissioner", "service area", "department service area responsible",
+        "department",
+        "commissioner",
+        "service area",
+        "department service area responsible",
         "commissioning body",
     ),
-    "value": ("value", "contract value", "total value", "total contract value", "value of contract"),
+    "value": (
+        "value",
+        "contract value",
+        "total value",
+        "total contract value",
+        "value of contract",
+    ),
     "owner": ("owner", "contract owner", "contract manager", "owner email"),
     "extension_until": (
-        "extension until", "extension end", "extension end date", "extended end date",
+        "extension until",
+        "extension end",
+        "extension end date",
+        "extended end date",
         "extension to",
     ),
     "extension_notice": (
-        "extension notice date", "extension notice", "extension notice by", "notice date",
+        "extension notice date",
+        "extension notice",
+        "extension notice by",
+        "notice date",
         "notice by",
     ),
-}  # fmt: skip
+}
 
 REQUIRED = ("ref", "title", "provider", "start", "end")
 

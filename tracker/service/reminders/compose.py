@@ -7,35 +7,32 @@ The sweep claims rows (``tracker.store.outbox``); this fills one
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
-from datetime import timedelta
 
 from sqlalchemy import select
 
 from tracker.domain.types import FACT_KINDS, MilestoneKind
+from tracker.domain.wording import (
+    decision_link_label,
+    done_by_id_command,
+    kind_label,
+    snooze_command,
+)
 from tracker.mail.model import DecisionLink, GapRow, ReminderEmail
 from tracker.service.app import App
 from tracker.service.reminders.policy import contract_policy
-from tracker.service.views.contracts import summarise
+from tracker.service.views.contracts import ContractSummary, MilestoneView, summarise
 from tracker.store.models import ContractRow
 from tracker.store.outbox import DueReminder
-
-KIND_LABELS = {kind: kind.value.replace("_", " ").capitalize() for kind in MilestoneKind}
 
 
 def decision_links(row: ContractRow) -> tuple[DecisionLink, ...]:
     """Links to the contract's published decision records (those with a URL)."""
     return tuple(
-        DecisionLink(f"Decision {d.ref}" + (f": {d.title}" if d.title else ""), d.url)
+        DecisionLink(label=decision_link_label(d.ref, d.title), url=d.url)
         for d in row.decisions
         if d.url
     )
-
-
-def _gap_rows(summary: object) -> tuple[GapRow, ...]:
-    gaps = getattr(summary, "gaps", ())
-    return tuple(GapRow(str(g.year), g.cost, g.secured, g.at_risk, g.gap) for g in gaps)
 
 
 async def build_emails(app: App, claimed: Sequence[DueReminder]) -> list[ReminderEmail]:
@@ -44,56 +41,54 @@ async def build_emails(app: App, claimed: Sequence[DueReminder]) -> list[Reminde
         return []
     contract_ids = sorted({r.contract_id for r in claimed})
     async with app.session() as session:
-        contracts = {
-            row.id: row
-            for row in (
-                await session.execute(select(ContractRow).where(ContractRow.id.in_(contract_ids)))
-            ).scalars()
-        }
+        statement = select(ContractRow).where(ContractRow.id.in_(contract_ids))
+        contracts = {row.id: row for row in (await session.execute(statement)).scalars()}
         summaries = {cid: summarise(row, app) for cid, row in contracts.items()}
-    emails = []
-    for reminder in claimed:
-        row = contracts[reminder.contract_id]
-        summary = summaries[reminder.contract_id]
-        milestone = next(m for m in summary.milestones if m.id == reminder.milestone_id)
-        kind = milestone.kind
-        rule = contract_policy(app.policy, row.policies, kind)
-        ref = shlex.quote(row.ref)
-        snooze_until = (app.today + timedelta(days=7)).isoformat()
-        done = milestone.command or (
-            "" if kind in FACT_KINDS else f"tracker milestone done {milestone.id}"
-        )
-        emails.append(
-            ReminderEmail(
-                message_id=reminder.message_id,
-                sent_at=app.now,
-                mail_from=app.settings.mail_from,
-                recipient=reminder.recipient,
-                role=reminder.role,
-                ref=row.ref,
-                contract_title=row.title,
-                provider=row.provider,
-                contract_end=row.end_date,
-                kind=kind.value,
-                kind_label=KIND_LABELS[kind],
-                milestone_title=milestone.title,
-                milestone_note=milestone.note,
-                due=reminder.milestone_due,
-                days_left=(reminder.milestone_due - app.today).days,
-                lead=reminder.lead,
-                is_nag=reminder.lead < 0,
-                if_missed=milestone.if_missed,
-                staffing_at_risk=summary.staffing.at_risk,
-                staffing_summary=summary.staffing.summary,
-                gaps=_gap_rows(summary),
-                warnings=summary.warnings,
-                done_command=done,
-                snooze_command=(
-                    "" if kind in FACT_KINDS
-                    else f'tracker milestone snooze {ref} {kind.value} --until {snooze_until} --note "why"'
-                ),
-                decision_links=decision_links(row),
-                escalate_from=rule.escalate_from,
-            )
-        )  # fmt: skip
-    return emails
+    return [
+        _email(app, reminder, contracts[reminder.contract_id], summaries[reminder.contract_id])
+        for reminder in claimed
+    ]
+
+
+def _commands(app: App, milestone: MilestoneView) -> tuple[str, str]:
+    """The done and snooze commands a reminder offers: none for a dated fact."""
+    if milestone.kind in FACT_KINDS:
+        return "", ""
+    done = milestone.command or done_by_id_command(milestone.id)
+    return done, snooze_command(milestone.ref, milestone.kind, today=app.today)
+
+
+def _email(
+    app: App, reminder: DueReminder, row: ContractRow, summary: ContractSummary
+) -> ReminderEmail:
+    milestone = next(m for m in summary.milestones if m.id == reminder.milestone_id)
+    kind: MilestoneKind = milestone.kind
+    done, snooze = _commands(app, milestone)
+    return ReminderEmail(
+        message_id=reminder.message_id,
+        sent_at=app.now,
+        mail_from=app.settings.mail_from,
+        recipient=reminder.recipient,
+        role=reminder.role,
+        ref=row.ref,
+        contract_title=row.title,
+        provider=row.provider,
+        contract_end=row.end_date,
+        kind=kind.value,
+        kind_label=kind_label(kind),
+        milestone_title=milestone.title,
+        milestone_note=milestone.note,
+        due=reminder.milestone_due,
+        days_left=(reminder.milestone_due - app.today).days,
+        lead=reminder.lead,
+        is_nag=reminder.lead < 0,
+        if_missed=milestone.if_missed,
+        staffing_at_risk=summary.staffing.at_risk,
+        staffing_summary=summary.staffing.summary,
+        gaps=tuple(GapRow.of(g) for g in summary.gaps),
+        warnings=summary.warnings,
+        done_command=done,
+        snooze_command=snooze,
+        decision_links=decision_links(row),
+        escalate_from=contract_policy(app.policy, row.policies, kind).escalate_from,
+    )

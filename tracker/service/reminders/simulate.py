@@ -69,8 +69,14 @@ class RecordingTransport:
 
 
 async def copy_database(source: AsyncEngine, target: AsyncEngine) -> None:
-    """Copy every table, parents first, in batches (works from SQLite or PostgreSQL)."""
+    """Copy every table, parents first, in batches (works from SQLite or PostgreSQL).
+
+    The target's own rows go first: a fresh schema already holds its installation row,
+    and the copy keeps the source's (so its calendar UIDs are the source's too).
+    """
     async with source.connect() as read, target.begin() as write:
+        for table in reversed(Base.metadata.sorted_tables):
+            await write.execute(delete(table))
         for table in Base.metadata.sorted_tables:
             result = await read.stream(select(table))
             async for chunk in result.partitions(2000):

@@ -6,27 +6,32 @@ JSON. Keeping them here means every screen computes staffing risk and gaps one w
 
 from __future__ import annotations
 
-import shlex
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from tracker.domain.funding import YearGap, totals_warnings, year_gaps
-from tracker.domain.milestones import DECISION_TEXT, effective_status
+from tracker.domain.funding import (
+    YearGap,
+    total_at_risk,
+    total_gap,
+    totals_warnings,
+    year_gaps,
+)
+from tracker.domain.milestones import DECISION_TEXT, effective_status, snooze_holds
 from tracker.domain.staffing import StaffingRisk, staffing_risk
-from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
+from tracker.domain.types import FACT_KINDS, FinancialYear, MilestoneKind, MilestoneStatus
+from tracker.domain.wording import close_command
 from tracker.service.app import App
 from tracker.service.contracts import load_contract
 from tracker.service.derive import milestone_states, to_domain
 from tracker.service.views.reminders import AttemptView, attempt_history
-from tracker.store.models import ContractRow, EventRow
+from tracker.store.models import ContractRow, CostRow, EventRow, ExtensionRow, FundingRow
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MilestoneView:
     id: int
     ref: str
@@ -45,7 +50,7 @@ class MilestoneView:
     snooze_note: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContractSummary:
     ref: str
     title: str
@@ -69,26 +74,21 @@ class ContractSummary:
 
     @property
     def total_gap(self) -> Decimal | None:
-        """The sum of the positive gaps of years whose cost is known; None when no year's
-        cost is known (a contract of unknown cost has no zero gap)."""
-        known = [g.gap for g in self.gaps if g.gap is not None]
-        if not known:
-            return None
-        return sum((gap for gap in known if gap > 0), Decimal("0.00"))
+        return total_gap(self.gaps)
 
     @property
     def total_at_risk(self) -> Decimal:
-        return sum((g.at_risk for g in self.gaps), Decimal("0.00"))
+        return total_at_risk(self.gaps)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EventView:
     at: datetime
     kind: str
     detail: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExtensionView:
     seq: int
     until: date
@@ -97,17 +97,19 @@ class ExtensionView:
     status: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LineView:
+    """A funding or cost line as ``show`` lists it (cost lines have no status or date)."""
+
     id: int
     year: str
     label: str
     amount: Decimal
-    status: str | None
-    confirm_by: date | None
+    status: str | None = None
+    confirm_by: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContractDetail:
     summary: ContractSummary
     extensions: tuple[ExtensionView, ...]
@@ -115,12 +117,6 @@ class ContractDetail:
     costs: tuple[LineView, ...]
     events: tuple[EventView, ...]
     reminders: tuple[AttemptView, ...] = ()
-
-
-def close_command(ref: str, kind: MilestoneKind, milestone_id: int, ambiguous: bool) -> str:
-    if ambiguous:
-        return f"tracker milestone done {milestone_id}"
-    return f"tracker milestone done {shlex.quote(ref)} {kind.value}"
 
 
 def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
@@ -137,6 +133,7 @@ def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
     for m, status in zip(row.milestones, statuses, strict=True):
         kind = MilestoneKind(m.kind)
         decision = kind not in FACT_KINDS
+        snoozed = snooze_holds(m.snoozed_until, today)
         views.append(
             MilestoneView(
                 id=m.id,
@@ -152,14 +149,12 @@ def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
                 is_decision=decision,
                 if_missed=DECISION_TEXT.get(kind, ""),
                 command=(
-                    close_command(row.ref, kind, m.id, open_kinds[m.kind] > 1)
+                    close_command(row.ref, kind, m.id, ambiguous=open_kinds[m.kind] > 1)
                     if decision and status == MilestoneStatus.OPEN
                     else None
                 ),
-                snoozed_until=m.snoozed_until
-                if m.snoozed_until and m.snoozed_until > today
-                else None,
-                snooze_note=m.snooze_note if m.snoozed_until and m.snoozed_until > today else None,
+                snoozed_until=m.snoozed_until if snoozed else None,
+                snooze_note=m.snooze_note if snoozed else None,
             )
         )
     views.sort(key=lambda v: (v.due, v.kind.value, v.id))
@@ -219,26 +214,33 @@ async def contract_detail(app: App, ref: str) -> ContractDetail:
         ).scalars()
         return ContractDetail(
             summary=summarise(row, app),
-            extensions=tuple(
-                ExtensionView(e.seq, e.until, e.notice_days, e.notice_by, e.status)
-                for e in row.extensions
-            ),
-            funding=tuple(
-                LineView(f.id, _fy(f.year), f.source, f.amount, f.status, f.confirm_by)
-                for f in row.funding
-            ),
-            costs=tuple(
-                LineView(c.id, _fy(c.year), c.category, c.amount, None, None) for c in row.costs
-            ),
-            events=tuple(EventView(e.at, e.kind, e.detail) for e in events),
+            extensions=tuple(_extension_view(e) for e in row.extensions),
+            funding=tuple(_funding_view(f) for f in row.funding),
+            costs=tuple(_cost_view(c) for c in row.costs),
+            events=tuple(EventView(at=e.at, kind=e.kind, detail=e.detail) for e in events),
             reminders=tuple(await attempt_history(app, contract_id=row.id, session=session)),
         )
 
 
-def _fy(start_year: int) -> str:
-    from tracker.domain.types import FinancialYear
+def _extension_view(e: ExtensionRow) -> ExtensionView:
+    return ExtensionView(
+        seq=e.seq, until=e.until, notice_days=e.notice_days, notice_by=e.notice_by, status=e.status
+    )
 
-    return str(FinancialYear(start_year))
+
+def _funding_view(f: FundingRow) -> LineView:
+    return LineView(
+        id=f.id,
+        year=str(FinancialYear(f.year)),
+        label=f.source,
+        amount=f.amount,
+        status=f.status,
+        confirm_by=f.confirm_by,
+    )
+
+
+def _cost_view(c: CostRow) -> LineView:
+    return LineView(id=c.id, year=str(FinancialYear(c.year)), label=c.category, amount=c.amount)
 
 
 async def gaps(app: App, ref: str | None = None) -> list[ContractSummary]:
@@ -260,7 +262,3 @@ async def timeline(app: App, *, days: int) -> list[MilestoneView]:
         )
     items.sort(key=lambda m: (m.due, m.ref, m.kind.value))
     return items
-
-
-def flagged(summaries: Sequence[ContractSummary]) -> list[ContractSummary]:
-    return [s for s in summaries if s.staffing.at_risk]
