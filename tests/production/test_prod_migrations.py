@@ -19,17 +19,17 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from prod_support import run_async
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.engine import Connection
+from support.people import OLIVIA as OWNER
+from support.people import STEVE as SPONSOR
+from support.processes import run_in_thread
 
 from tracker.store.engine import create_engine
 from tracker.store.schema import alembic_config, head_revision
 from tracker.store.types import UTCDateTime
 
 REF = "OLD/2024/01"
-OWNER = "olivia@opcc.example.org"
-SPONSOR = "steve@opcc.example.org"
 T = "2025-03-03 09:00"
 CREATED = datetime(2024, 1, 5, 10, 0, tzinfo=UTC)
 
@@ -82,7 +82,7 @@ async def _sql(url: str, statement: str, **params: Any) -> list[Any]:
 
 
 def sql(url: str, statement: str, **params: Any) -> list[Any]:
-    return run_async(_sql(url, statement, **params))
+    return run_in_thread(_sql(url, statement, **params))
 
 
 def revision(url: str) -> str | None:
@@ -109,7 +109,7 @@ def legacy_database(url: str) -> None:
     """The first schema (0001), with a contract as that release stored it: derived start
     and end milestones, an open procurement decision due Monday 10 March 2025 and a done
     review, a watcher, a funding line, a cost line and an event."""
-    run_async(_create_at(url, "0001"))
+    run_in_thread(_create_at(url, "0001"))
     stamp = {"at": CREATED}
     sql(
         url,
@@ -248,7 +248,7 @@ def _previous(revision_id: str) -> str:
 
 def test_status_reports_a_schema_one_release_behind(db_url: str, cli: Any) -> None:
     behind = _previous(head_revision())
-    run_async(_create_at(db_url, behind))
+    run_in_thread(_create_at(db_url, behind))
     code, out, err = cli("status", "--json")
     assert code == 1, (out, err)
     info = json.loads(out)
