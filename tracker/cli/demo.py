@@ -106,10 +106,9 @@ def _print_simulation(out: Console, emails: list[SimulatedEmail], outbox: Path) 
     for kind in kinds:
         mine = [e for e in emails if e.kind == kind]
         leads = sum(1 for e in mine if e.lead >= 0)
-        table.add_row(
-            kind, str(leads), str(len(mine) - leads),
-            format_uk(min(e.send_at for e in mine).date()), format_uk(max(e.send_at for e in mine).date()),
-        )  # fmt: skip
+        first = format_uk(min(e.send_at for e in mine).date())
+        last = format_uk(max(e.send_at for e in mine).date())
+        table.add_row(kind, str(leads), str(len(mine) - leads), first, last)
     out.print(table)
     for e in emails[:FIRST_EMAILS]:
         local = e.send_at.astimezone(LONDON)

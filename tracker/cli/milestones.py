@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import typer
 
-from tracker.cli.common import run_with_app
+from tracker.cli.common import parse_options, run_with_app
 
 if TYPE_CHECKING:
     from tracker.domain.types import MilestoneKind
@@ -53,24 +54,14 @@ def add(
 
     Example: tracker milestone add LANCS-DRIVE publication --after 2/9/2024 --working-days 3 --title "Publish decision 20/2024"
     """
-    from tracker.errors import InvalidValue
     from tracker.service.contracts import add_milestone
     from tracker.service.registers.inputs import parse_milestone
 
-    raw = {
-        "kind": kind,
-        "due": date,
-        "title": title,
-        "note": note,
-        "after": after,
-        "working_days": working_days,
-    }
-    try:
-        milestone = parse_milestone({k: v for k, v in raw.items() if v is not None}, "")
-    except InvalidValue as exc:
-        field = exc.field.lstrip(".")
-        name = {"due": "DATE", "kind": "KIND"}.get(field, "--" + field.replace("_", "-"))
-        raise InvalidValue(name, exc.value, exc.reason) from None
+    values = {"kind": kind, "due": date, "title": title, "note": note, "after": after}
+    values["working_days"] = working_days
+    milestone = parse_options(
+        lambda raw: parse_milestone(raw, ""), values, names={"due": "DATE", "kind": "KIND"}
+    )
     typer.echo(run_with_app(ctx, lambda app: add_milestone(app, ref, milestone)))
 
 
@@ -96,14 +87,8 @@ def _close(
     ref, parsed_kind, milestone_id = _target(target, kind)
     clean_note = parse_optional_text(note, "--note", max_length=2000)
     status = MilestoneStatus.DONE if done else MilestoneStatus.CANCELLED
-    message = run_with_app(
-        ctx,
-        lambda app: close_milestone(
-            app, ref=ref, kind=parsed_kind, milestone_id=milestone_id, status=status,
-            note=clean_note,
-        ),
-    )  # fmt: skip
-    typer.echo(message)
+    close = partial(close_milestone, ref=ref, kind=parsed_kind, milestone_id=milestone_id)
+    typer.echo(run_with_app(ctx, partial(close, status=status, note=clean_note)))
 
 
 @group.command("done")
@@ -171,11 +156,5 @@ def snooze(
     ref, parsed_kind, milestone_id = _target(target, kind)
     day = parse_date(until, "--until")
     clean_note = parse_optional_text(note, "--note", max_length=2000)
-    message = run_with_app(
-        ctx,
-        lambda app: snooze_milestone(
-            app, ref=ref, kind=parsed_kind, milestone_id=milestone_id, until=day,
-            note=clean_note,
-        ),
-    )  # fmt: skip
-    typer.echo(message)
+    hold = partial(snooze_milestone, ref=ref, kind=parsed_kind, milestone_id=milestone_id)
+    typer.echo(run_with_app(ctx, partial(hold, until=day, note=clean_note)))
