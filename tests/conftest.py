@@ -1,4 +1,5 @@
-"""Root test fixtures: database URLs for both storage backends.
+"""Root test fixtures: database URLs for both storage backends. Fixtures several
+directories share are in :mod:`support.fixtures`, registered here as a plugin.
 
 * ``sqlite_url``  -- a file database under the test's ``tmp_path``.
 * ``pg_url``      -- a fresh, empty PostgreSQL database per test on the server named by
@@ -13,18 +14,18 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from loop_thread import run_in_thread
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
+from support.postgres import PG_ENV, server_from_env, sql
 
-PG_ENV = "TRACKER_TEST_PG_URL"
+# pytest only reads pytest_plugins in the root conftest.
+pytest_plugins = ["support.fixtures"]
+
 PG_NOT_CONFIGURED = "PostgreSQL not configured: set TRACKER_TEST_PG_URL (see .ci/postgres.sh)"
-
-_T = TypeVar("_T")
 
 # Backends that actually provided a database during this session (for the summary line).
 _backends_used: dict[str, str] = {}
@@ -38,27 +39,8 @@ def _pg_required() -> bool:
     )
 
 
-def _run(coro: Coroutine[Any, Any, _T]) -> _T:
-    return run_in_thread(coro, "pg-fixture")
-
-
 def _masked(url: URL) -> str:
     return url.render_as_string(hide_password=True)
-
-
-def _asyncpg_dsn(url: URL) -> str:
-    """``postgresql+asyncpg://...`` -> ``postgresql://...`` for ``asyncpg.connect``."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _admin(url: URL, sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(_asyncpg_dsn(url), timeout=30)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture
@@ -70,26 +52,23 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     global _pg_missing
-    raw = os.environ.get(PG_ENV, "").strip()
-    if not raw:
+    server = server_from_env()
+    if server is None:
         _pg_missing = True
         if _pg_required():
             pytest.fail(f"{PG_NOT_CONFIGURED} (required: TRACKER_REQUIRE_PG=1 or CI=true)")
         pytest.skip(PG_NOT_CONFIGURED)
 
-    server = make_url(raw)
     if not server.drivername.startswith("postgresql"):
         pytest.fail(f"{PG_ENV} must be a postgresql URL, got {_masked(server)}")
-    if server.drivername == "postgresql":
-        server = server.set(drivername="postgresql+asyncpg")
 
     name = f"tracker_test_{uuid.uuid4().hex}"
-    _run(_admin(server, f'CREATE DATABASE "{name}"'))
+    sql(server, f'CREATE DATABASE "{name}"')
     _backends_used["postgresql"] = _masked(server)
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
-        _run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])

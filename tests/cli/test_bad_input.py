@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from cli_support import LANCS, NOW, WM, Result, Runner, dump
+from support.cli import LANCS, NOW, WM, Result, Runner, dump
 
 
 class Case(NamedTuple):

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import LANCS, NOW, Runner, dump
+from support.cli import LANCS, NOW, Runner, dump
 
 
 def publications(cli: Runner, ref: str, now: str) -> list[tuple[str, str, str]]:

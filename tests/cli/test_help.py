@@ -12,7 +12,7 @@ import sys
 
 import pytest
 import typer
-from cli_support import Runner
+from support.cli import Runner
 
 from tracker.cli.main import app
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_support import LANCS, NOW, WM, Result, Runner, dump
+from support.cli import LANCS, NOW, WM, Result, Runner, dump
 
 GOOD_TWO = """\
 contracts:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cli_support import LANCS, NOW, WM, Result, Runner
+from support.cli import LANCS, NOW, WM, Result, Runner
 
 from tracker.domain.types import MilestoneKind
 

@@ -8,15 +8,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from cli_support import LANCS, LANCS_SEED, NOW, WM, Result, Runner, dump
 from icalendar import Calendar, Event
+from support.cli import LANCS, LANCS_SEED, NOW, WM, Result, Runner, dump
+from support.people import LANCS_OWNER, WM_OWNER
 
 from tracker.cli.main import main
 from tracker.domain.types import MilestoneKind
 from tracker.policy import load_policy
-
-LANCS_OWNER = "policy.partnerships@lancashire-opcc.example.org"
-WM_OWNER = "commissioning@westmercia-pcc.example.org"
 
 
 def ok(result: Result) -> Result:

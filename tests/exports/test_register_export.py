@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import openpyxl
-from cli_support import LANCS, NOW, WM, Result, Runner, dump
+from support.cli import LANCS, NOW, WM, Result, Runner, dump
 
 HEADER = [
     "Reference",

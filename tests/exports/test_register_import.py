@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cli_support import LANCS, NOW, WM, Result, Runner, dump
+from support.cli import LANCS, NOW, WM, Result, Runner, dump
 
 # The way Excel saves "CSV UTF-8": BOM, CRLF, quotes only around values with commas.
 # Headers are synonyms, in another order, with an extra column the tracker ignores.

@@ -35,14 +35,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from smtp_threaded import Received
+from support.people import DOMAIN, OLIVIA, OSCAR, QUINN, STEVE, WALTER, WENDY
+from support.smtp import Received
 
 LONDON = ZoneInfo("Europe/London")
-DOMAIN = "opcc.example.org"
-OLIVIA = f"olivia@{DOMAIN}"
-STEVE = f"steve@{DOMAIN}"
-OSCAR = f"oscar@{DOMAIN}"
-WENDY = f"wendy@{DOMAIN}"
 EVERYONE = {OLIVIA, STEVE, OSCAR, WENDY}
 
 IMPORTED = "2025-05-20 10:00"
@@ -100,8 +96,6 @@ contracts:
     owner: quinn@opcc.example.org
     watchers: [walter@opcc.example.org]
 """
-QUINN = "quinn@opcc.example.org"
-WALTER = "walter@opcc.example.org"
 
 
 # ----------------------------------------------------------------------------- helpers

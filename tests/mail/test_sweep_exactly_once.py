@@ -19,10 +19,9 @@ import time
 from collections import Counter
 from typing import Any
 
-from smtp_threaded import Received, reminder_key
+from support.people import OLIVIA, STEVE
+from support.smtp import Received, reminder_key
 
-OLIVIA = "olivia@opcc.example.org"
-STEVE = "steve@opcc.example.org"
 T = "2025-03-03 09:00"
 KINDS = ("procurement", "review", "custom")
 

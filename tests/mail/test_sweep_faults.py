@@ -16,10 +16,9 @@ import sqlite3
 from collections import Counter
 from typing import Any
 
-from smtp_threaded import reminder_key
+from support.people import OLIVIA, STEVE
+from support.smtp import reminder_key
 
-OLIVIA = "olivia@opcc.example.org"
-STEVE = "steve@opcc.example.org"
 REF = "OPCC/2025/01"
 KINDS = ("review", "procurement", "custom")
 SWEEP_OK = "Sweep done: {sent} sent, {retry} to retry, {failed} failed."

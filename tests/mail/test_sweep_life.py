@@ -31,11 +31,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smtp_threaded import Received, reminder_key
+from support.people import OLIVIA, STEVE
+from support.smtp import Received, reminder_key
 
 LONDON = ZoneInfo("Europe/London")
-OLIVIA = "olivia@opcc.example.org"
-STEVE = "steve@opcc.example.org"
 REF = "OPCC/2024/07"
 TWIN = "OPCC/2024/08"
 

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smtp_threaded import reminder_key
+from support.people import OLIVIA, STEVE
+from support.smtp import reminder_key
 
 LONDON = ZoneInfo("Europe/London")
-OLIVIA = "olivia@opcc.example.org"
-STEVE = "steve@opcc.example.org"
 REF = "OPCC/2024/07"
 OTHER = "OPCC/2024/11"
 FIRST, LAST = date(2025, 12, 1), date(2026, 1, 12)

@@ -25,14 +25,11 @@ from tracker.mail.transport import (
 )
 
 if TYPE_CHECKING:
-    from tests.mail.conftest import (
-        Call,
-        MakeSettings,
-        SmtpServer,
-        StartRawServer,
-        StartSmtpServer,
-        TlsCert,
-    )
+    from support.smtp import TlsCert
+    from support.smtp_loop import Call
+    from support.smtp_loop import LoopSmtpServer as SmtpServer
+
+    from tests.mail.conftest import MakeSettings, StartRawServer, StartSmtpServer
 
 OWNER = "owner@example.org"
 SPONSOR = "sponsor@example.org"

@@ -1,7 +1,6 @@
 """Fixtures for production-shaped tests: real ``tracker`` processes, PostgreSQL, a real
-SMTP server (tests/mail/smtp_threaded.py, in a thread of the test process).
+SMTP server (``smtp``, tests/support/fixtures.py: a thread of the test process).
 
-* ``smtp``          -- a :class:`smtp_threaded.ThreadedSmtpServer` on 127.0.0.1.
 * ``tracker``       -- run the real CLI as a subprocess (``tracker(url, "send", now=T)``)
   with a clean environment: no TRACKER_* of the outer environment, HOME and the working
   directory under ``tmp_path``, SMTP settings pointing at ``smtp`` (security none).
@@ -9,25 +8,20 @@ SMTP server (tests/mail/smtp_threaded.py, in a thread of the test process).
   server fails under TRACKER_REQUIRE_PG=1) holding 125 contracts imported with the real
   ``tracker import``, with exactly 2,000 messages due at :data:`T`. The import is done
   once per session into a template database and cloned (``CREATE DATABASE ... TEMPLATE``).
-Helpers and constants live in prod_support.py.
+* ``wait_until``    -- poll a predicate (:func:`support.processes.wait_until`).
+Constants live in prod_support.py, helpers in tests/support.
 """
 
 from __future__ import annotations
 
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "mail"))
-sys.path.insert(0, str(Path(__file__).parent))
-
 from prod_support import (
     CONTRACTS,
     DUE_COUNT,
@@ -35,33 +29,15 @@ from prod_support import (
     IMPORTED_AT,
     OWNER,
     SPONSOR,
-    CliResult,
     T,
-    clean_env,
-    clone_database,
     contracts_yaml,
-    database_name,
-    pg_server,
-    run_tracker,
-    server_url,
-    sql,
-    tracker_argv,
 )
-from smtp_threaded import ThreadedSmtpServer
-
-_T = TypeVar("_T")
-
+from support.cli import Result
+from support.postgres import clone_database, database_name, pg_server, server_url, sql
+from support.processes import clean_env, run_tracker, tracker_argv, wait_until
+from support.smtp import ThreadedSmtpServer
 
 # ----------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def smtp() -> Iterator[ThreadedSmtpServer]:
-    server = ThreadedSmtpServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @dataclass
@@ -71,7 +47,7 @@ class Tracker:
     tmp: Path
     env: dict[str, str]
 
-    def __call__(self, url: str, *args: str, now: str | None = None, **extra: str) -> CliResult:
+    def __call__(self, url: str, *args: str, now: str | None = None, **extra: str) -> Result:
         return run_tracker(url, *args, env={**self.env, **extra}, cwd=self.tmp, now=now)
 
     def popen(self, url: str, *args: str, now: str | None = None, **kwargs: Any) -> Any:
@@ -144,18 +120,7 @@ def due_2000(pg_url: str, _template_2000: str | None) -> str:
     return pg_url
 
 
-@pytest.fixture
-def wait_until() -> Callable[..., Any]:
+@pytest.fixture(name="wait_until")
+def wait_until_fixture() -> Callable[..., Any]:
     """``wait_until(predicate, timeout, what)``: poll until truthy, return its value."""
-
-    def wait(predicate: Callable[[], _T], timeout: float, what: str) -> _T:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-            time.sleep(0.05)
-
-    return wait
+    return wait_until

@@ -21,18 +21,18 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from prod_support import run_async
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from support.people import OLIVIA as OWNER
+from support.people import STEVE as SPONSOR
+from support.processes import run_in_thread
 
 from tracker.store.engine import create_engine
 from tracker.store.schema import alembic_config, head_revision
 from tracker.store.types import UTCDateTime
 
 REF = "OLD/2024/01"
-OWNER = "olivia@opcc.example.org"
-SPONSOR = "steve@opcc.example.org"
 T = "2025-03-03 09:00"
 CREATED = datetime(2024, 1, 5, 10, 0, tzinfo=UTC)
 SEED = Path(__file__).resolve().parents[2] / "config" / "seeds" / "lancashire-drive-2024.yaml"
@@ -86,7 +86,7 @@ async def _sql(url: str, statement: str, **params: Any) -> list[Any]:
 
 
 def sql(url: str, statement: str, **params: Any) -> list[Any]:
-    return run_async(_sql(url, statement, **params))
+    return run_in_thread(_sql(url, statement, **params))
 
 
 def revision(url: str) -> str | None:
@@ -113,7 +113,7 @@ def legacy_database(url: str) -> None:
     """The first schema (0001), with a contract as that release stored it: derived start
     and end milestones, an open procurement decision due Monday 10 March 2025 and a done
     review, a watcher, a funding line, a cost line and an event."""
-    run_async(_create_at(url, "0001"))
+    run_in_thread(_create_at(url, "0001"))
     stamp = {"at": CREATED}
     insert_contract(url, end=date(2027, 3, 31))
     sql(url, "INSERT INTO contract_watchers (contract_id, email) VALUES (1, 'w@example.org')")
@@ -294,7 +294,7 @@ def _previous(revision_id: str) -> str:
 
 def test_status_reports_a_schema_one_release_behind(db_url: str, cli: Any) -> None:
     behind = _previous(head_revision())
-    run_async(_create_at(db_url, behind))
+    run_in_thread(_create_at(db_url, behind))
     code, out, err = cli("status", "--json")
     assert code == 1, (out, err)
     info = json.loads(out)
@@ -365,7 +365,7 @@ IDS = {"contract_end": 1, "year:2025/26": 2, "year:2026/27": 3, "review": 4}
 
 
 def test_0008_recovers_the_milestone_of_each_old_event_from_its_text(db_url: str) -> None:
-    run_async(_create_at(db_url, "0007"))
+    run_in_thread(_create_at(db_url, "0007"))
     insert_contract(db_url, end=date(2027, 3, 31))
     for milestone in BEFORE_0008:
         insert_milestone(db_url, milestone)
@@ -380,7 +380,7 @@ def test_0008_recovers_the_milestone_of_each_old_event_from_its_text(db_url: str
             detail=detail,
         )
 
-    run_async(_create_at(db_url, "0008"))
+    run_in_thread(_create_at(db_url, "0008"))
 
     rows = sql(db_url, "SELECT kind, detail, milestone_id FROM contract_events ORDER BY id")
     expected = [(k, d, None if name is None else IDS[name]) for k, d, name in OLD_EVENTS]
@@ -400,7 +400,7 @@ def test_0008_downgrades_keeping_every_event_and_reminder(
     assert min(before) > 0
     assert sql(db_url, "SELECT count(*) FROM contract_events WHERE milestone_id IS NOT NULL")
 
-    run_async(_downgrade(db_url, "0007"))
+    run_in_thread(_downgrade(db_url, "0007"))
 
     assert revision(db_url) == "0007"
     assert sql(db_url, counts) == [before]

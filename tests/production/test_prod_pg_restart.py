@@ -22,8 +22,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from prod_support import OWNER, contracts_yaml, sql
+from prod_support import OWNER, contracts_yaml
 from sqlalchemy.engine import make_url
+from support.postgres import sql
 
 pytestmark = pytest.mark.slow
 

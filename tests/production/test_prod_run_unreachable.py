@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from prod_support import clean_env
+from support.processes import clean_env
 
 PASSWORD = "s3cr3t-Pa55"
 URL = f"postgresql+asyncpg://tracker:{PASSWORD}@127.0.0.1:1/tracker"

@@ -22,20 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prod_support import (
-    DUE_COUNT,
-    OWNER,
-    SPONSOR,
-    T,
-    clean_env,
-    clone_database,
-    pg_server,
-    run_tracker,
-    server_url,
-    sql,
-    tracker_argv,
-)
-from smtp_threaded import ThreadedSmtpServer
+from prod_support import DUE_COUNT, OWNER, SPONSOR, T
+from support.postgres import clone_database, pg_server, server_url, sql
+from support.processes import clean_env, run_tracker, tracker_argv
+from support.smtp import ThreadedSmtpServer
 
 pytestmark = pytest.mark.slow
 

@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from reliability_support import FIGURES, NOW, Result, Runner, dump
+from reliability_support import FIGURES
+from support.cli import LANCS, NOW, Result, Runner, dump
 
-LANCS = "LANCS-DRIVE"
-WM = "PCC/D/2018/25"
 UNKNOWN = "NO-SUCH-REF"
 HUGE = "1" + "0" * 30  # 10**30
 

@@ -28,12 +28,11 @@ from typing import Any
 import pytest
 from reliability_support import (
     FIGURES,
-    OLIVIA,
-    STEVE,
     account,
     due_now_yaml,
     sent_per_reminder,
 )
+from support.people import OLIVIA, STEVE
 
 KINDS = ("review", "procurement", "custom")
 ROUNDS = 20

@@ -25,7 +25,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from reliability_support import FIGURES, OLIVIA, STEVE, RawServer, account, dump
+from reliability_support import FIGURES, account
+from support.cli import dump
+from support.people import OLIVIA, STEVE
+from support.smtp import RawServer
 
 REF = "FLT-1"
 AT = "2025-06-23 09:00"

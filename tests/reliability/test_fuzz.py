@@ -21,7 +21,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from reliability_support import FIGURES, Result, dump, in_process
+from reliability_support import FIGURES
+from support.cli import Result, dump, in_process, isolate
 
 from tracker.domain.dates import MAX_YEAR, MIN_YEAR, parse_date, parse_financial_year
 from tracker.domain.emails import parse_email
@@ -157,8 +158,6 @@ def fuzz_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("fuzz")
     path = base / "t.db"
     with pytest.MonkeyPatch.context() as monkeypatch:
-        from cli_support import isolate
-
         isolate(monkeypatch, base)
         assert in_process(["--db", f"sqlite+aiosqlite:///{path}", "init"]).code == 0
     EMPTY_DUMP[:] = [dump(path)]

@@ -19,11 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import FIGURES, NOW, Result, Runner, account, dump
-
-OLIVIA = "olivia@opcc.example.org"
-STEVE = "steve@opcc.example.org"
-LANCS = "LANCS-DRIVE"
+from reliability_support import FIGURES, account
+from support.cli import LANCS, NOW, Result, Runner, dump
+from support.people import OLIVIA, STEVE
 
 REF = "INJ/<b>1</b>{{ 7*7 }}"
 TITLE = "<script>alert(1)</script> Hostile {{ 7*7 }} title {% raw %}"

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import FIGURES, RawServer, account, due_now_yaml, in_process
+from reliability_support import FIGURES, account, due_now_yaml
+from support.cli import in_process
+from support.smtp import RawServer
 
 from tracker.settings import Settings
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
+from support.people import OLIVIA
 
 from tracker.domain.types import MilestoneKind, MilestoneStatus
 from tracker.domain.wording import KIND_LABELS
@@ -60,7 +61,6 @@ from tracker.store.outbox import FAILED, SENT
 Build = Callable[..., ContractInput]
 AppAt = Callable[[datetime], Awaitable[App]]
 
-OLIVIA = "olivia@example.org"
 CFO = "cfo@example.org"
 WATCHER = "watcher@example.org"
 OTHER = "other@example.org"

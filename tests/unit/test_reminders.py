@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
+from support.people import OLIVIA, STEVE
 
 from tracker.domain.calendar import LONDON, is_working_day
 from tracker.domain.reminders import (
@@ -20,8 +21,6 @@ from tracker.domain.reminders import (
     send_time,
 )
 
-OLIVIA = "olivia@opcc.example.org"  # commissioning manager (owner)
-STEVE = "steve@opcc.example.org"  # chief finance officer (sponsor)
 POLICY = ReminderPolicy(leads=(90, 60, 30, 14, 7, 1), escalate_from=14, nag_days=7)
 
 

@@ -1,12 +1,14 @@
-"""What every command shares: global options, and running one use case against the app."""
+"""What every command shares: global options, reading options through the input parser,
+and running one use case against the app."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 
@@ -23,6 +25,51 @@ class GlobalOptions:
 def options(ctx: typer.Context) -> GlobalOptions:
     found = ctx.find_root().obj
     return found if isinstance(found, GlobalOptions) else GlobalOptions(None, None, None)
+
+
+def parse_options(
+    parse: Callable[[dict[str, Any]], T],
+    values: Mapping[str, object],
+    *,
+    names: Mapping[str, str] | None = None,
+    prefix: str = "",
+) -> T:
+    """Check a command's options with the import parser, the one home of every input rule.
+
+    ``values`` maps parser fields to what the user typed (options not given are None
+    and left out). A parser error comes back naming the option the user typed instead
+    of the parser's field: ``publish_within_working_days`` is ``--publish-within-working-days``
+    unless ``names`` says otherwise (``{"due": "DATE"}``; a key also covers its list items,
+    ``watchers`` names ``watchers[2]``). ``prefix`` is the parser's record name to strip.
+    """
+    from tracker.errors import InvalidValue
+
+    raw = {key: value for key, value in values.items() if value is not None}
+    try:
+        return parse(raw)
+    except InvalidValue as exc:
+        given = names or {}
+        field = option_name(exc.field.removeprefix(prefix), given)
+        raise InvalidValue(field, exc.value, _renamed(exc.reason, given)) from None
+
+
+def option_name(field: str, names: Mapping[str, str]) -> str:
+    """The option (or argument) the user typed for a parser field."""
+    field = field.lstrip(".")
+    for key in (field, field.split("[", 1)[0]):
+        if key in names:
+            return names[key]
+    return "--" + field.replace("_", "-")
+
+
+def _renamed(reason: str, names: Mapping[str, str]) -> str:
+    """A reason naming sibling fields (``needs notice_days or notice_by``) in option words:
+    the last part of each dotted key of ``names`` is replaced by its option."""
+    words = {key.rsplit(".", 1)[1]: name for key, name in names.items() if "." in key}
+    if not words:
+        return reason
+    pattern = r"\b(" + "|".join(map(re.escape, words)) + r")\b"
+    return re.sub(pattern, lambda match: words[match.group(1)], reason)
 
 
 def run_with_app(

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from tracker.cli.common import run_with_app
+from tracker.cli.common import parse_options, run_with_app
 
 
 def register(app: typer.Typer) -> None:
@@ -66,65 +66,31 @@ def add(
 
     Example: tracker add LANCS-DRIVE --title "Drive programme" --provider "Victim Support" --start 1/8/2023 --end 31/3/2025 --value 665905 --owner commissioning@example.org --extension-until 31/3/2026 --extension-notice-by 30/9/2024 --intervention-months 12
     """
-    from tracker.errors import InvalidValue
     from tracker.service.contracts import add_contracts
     from tracker.service.registers.inputs import parse_contract
 
-    raw: dict[str, Any] = {
-        "ref": ref,
-        "title": title,
-        "provider": provider,
-        "start": start,
-        "end": end,
-        "commissioner": commissioner,
-        "value": value,
-        "owner": owner,
-        "sponsor": sponsor,
-        "watchers": list(watcher or []),
-        "intervention_months": intervention_months,
-        "notes": notes,
-    }
-    if extension_until is not None:
-        if (extension_notice_days is None) == (extension_notice_by is None):
-            raise InvalidValue(
-                "--extension-until",
-                extension_until,
-                "needs exactly one of --extension-notice-days or --extension-notice-by",
-            )
-        raw["extensions"] = [
-            {
-                "until": extension_until,
-                "notice_days": extension_notice_days,
-                "notice_by": extension_notice_by,
-            }
-        ]
-    elif extension_notice_days is not None or extension_notice_by is not None:
-        raise InvalidValue(
-            "--extension-until",
-            "",
-            "is required with --extension-notice-days or --extension-notice-by",
-        )
-    try:
-        contract = parse_contract(raw)
-    except InvalidValue as exc:
-        raise InvalidValue(_option_name(exc.field), exc.value, exc.reason) from None
+    values: dict[str, Any] = {"ref": ref, "title": title, "provider": provider}
+    values |= {"start": start, "end": end, "commissioner": commissioner, "value": value}
+    values |= {"owner": owner, "sponsor": sponsor, "watchers": list(watcher or [])}
+    values |= {"intervention_months": intervention_months, "notes": notes}
+    option = {"until": extension_until, "notice_days": extension_notice_days}
+    option["notice_by"] = extension_notice_by
+    if any(v is not None for v in option.values()):
+        values["extensions"] = [{k: v for k, v in option.items() if v is not None}]
+    contract = parse_options(parse_contract, values, names=_OPTION_NAMES)
     result = run_with_app(ctx, lambda app: add_contracts(app, [contract]))
     typer.echo(f"Added {contract.ref}: {result.milestones} milestones.")
     typer.echo(f"See it with: tracker show {_quote(contract.ref)}")
 
 
-def _option_name(field: str) -> str:
-    """Map parser field names to the option the user typed (extensions[0].until -> --extension-until)."""
-    mapping = {
-        "extensions[0].until": "--extension-until",
-        "extensions[0].notice_days": "--extension-notice-days",
-        "extensions[0].notice_by": "--extension-notice-by",
-    }
-    if field in mapping:
-        return mapping[field]
-    if field.startswith("watchers"):
-        return "--watcher"
-    return field if field == "ref" else "--" + field.replace("_", "-")
+#: Parser fields named otherwise on the command line (the rest are ``--field-name``).
+_OPTION_NAMES = {
+    "ref": "ref",
+    "watchers": "--watcher",
+    "extensions[0].until": "--extension-until",
+    "extensions[0].notice_days": "--extension-notice-days",
+    "extensions[0].notice_by": "--extension-notice-by",
+}
 
 
 def _quote(ref: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tracker.cli.common import run_with_app
+from tracker.cli.common import parse_options, run_with_app
 
 group = typer.Typer(
     help="Decision records about a contract.\n\nExample: tracker decision add LANCS-DRIVE --id 20/2024 --date 2/9/2024 --url https://example.org/decisions/20-2024",
@@ -38,21 +38,10 @@ def add(
 
     Example: tracker decision add LANCS-DRIVE --id 20/2024 --date 2/9/2024 --url https://example.org/decisions/20-2024
     """
-    from tracker.errors import InvalidValue
     from tracker.service.contracts import add_decision
     from tracker.service.registers.inputs import parse_decision
 
-    raw = {
-        "id": decision_id,
-        "date": date,
-        "url": url,
-        "title": title,
-        "publish_within_working_days": publish_within,
-    }
-    try:
-        decision = parse_decision({k: v for k, v in raw.items() if v is not None}, "")
-    except InvalidValue as exc:
-        raise InvalidValue(
-            "--" + exc.field.lstrip(".").replace("_", "-"), exc.value, exc.reason
-        ) from None
+    values = {"id": decision_id, "date": date, "url": url, "title": title}
+    values["publish_within_working_days"] = publish_within
+    decision = parse_options(lambda raw: parse_decision(raw, ""), values)
     typer.echo(run_with_app(ctx, lambda app: add_decision(app, ref, decision)))

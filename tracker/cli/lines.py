@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
-from tracker.cli.common import run_with_app
+from tracker.cli.common import parse_options, run_with_app
 
 funding_group = typer.Typer(
     help="Funding lines (what pays for each financial year).\n\nExample: tracker funding add LANCS-DRIVE --source 'Home Office' --year 2024/25 --amount 399543 --status confirmed",
@@ -21,18 +19,6 @@ cost_group = typer.Typer(
 def register(app: typer.Typer) -> None:
     app.add_typer(funding_group, name="funding")
     app.add_typer(cost_group, name="cost")
-
-
-def _parse(parser: Any, raw: dict[str, Any]) -> Any:
-    """Parse with the import parser, naming fields as the options the user typed."""
-    from tracker.errors import InvalidValue
-
-    try:
-        return parser({k: v for k, v in raw.items() if v is not None}, "")
-    except InvalidValue as exc:
-        raise InvalidValue(
-            "--" + exc.field.lstrip(".").replace("_", "-"), exc.value, exc.reason
-        ) from None
 
 
 @funding_group.command("add")
@@ -60,16 +46,9 @@ def funding_add(
     from tracker.service.contracts import add_funding
     from tracker.service.registers.inputs import parse_funding
 
-    line = _parse(
-        parse_funding,
-        {
-            "source": source,
-            "year": year,
-            "amount": amount,
-            "status": status,
-            "confirm_by": confirm_by,
-        },
-    )
+    values: dict[str, str | None] = {"source": source, "year": year, "amount": amount}
+    values |= {"status": status, "confirm_by": confirm_by}
+    line = parse_options(lambda raw: parse_funding(raw, ""), values)
     typer.echo("Added " + run_with_app(ctx, lambda app: add_funding(app, ref, line)))
 
 
@@ -90,5 +69,6 @@ def cost_add(
     from tracker.service.contracts import add_cost
     from tracker.service.registers.inputs import parse_cost
 
-    cost = _parse(parse_cost, {"year": year, "amount": amount, "category": category})
+    values = {"year": year, "amount": amount, "category": category}
+    cost = parse_options(lambda raw: parse_cost(raw, ""), values)
     typer.echo("Added " + run_with_app(ctx, lambda app: add_cost(app, ref, cost)))

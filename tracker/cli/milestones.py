@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tracker.cli.common import run_with_app
+from tracker.cli.common import parse_options, run_with_app
 
 if TYPE_CHECKING:
     from tracker.domain.types import MilestoneKind
@@ -53,24 +53,14 @@ def add(
 
     Example: tracker milestone add LANCS-DRIVE publication --after 2/9/2024 --working-days 3 --title "Publish decision 20/2024"
     """
-    from tracker.errors import InvalidValue
     from tracker.service.contracts import add_milestone
     from tracker.service.registers.inputs import parse_milestone
 
-    raw = {
-        "kind": kind,
-        "due": date,
-        "title": title,
-        "note": note,
-        "after": after,
-        "working_days": working_days,
-    }
-    try:
-        milestone = parse_milestone({k: v for k, v in raw.items() if v is not None}, "")
-    except InvalidValue as exc:
-        field = exc.field.lstrip(".")
-        name = {"due": "DATE", "kind": "KIND"}.get(field, "--" + field.replace("_", "-"))
-        raise InvalidValue(name, exc.value, exc.reason) from None
+    values = {"kind": kind, "due": date, "title": title, "note": note, "after": after}
+    values["working_days"] = working_days
+    milestone = parse_options(
+        lambda raw: parse_milestone(raw, ""), values, names={"due": "DATE", "kind": "KIND"}
+    )
     typer.echo(run_with_app(ctx, lambda app: add_milestone(app, ref, milestone)))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from tracker.cli.common import options, run_with_app
+from tracker.cli.common import options, parse_options, run_with_app
 
 policy_group = typer.Typer(
     help="A contract's own reminder policy.\n\nExample: tracker policy set LANCS-DRIVE extension_notice --leads 120,60,30 --escalate-from 30 --nag-days 7",
@@ -213,19 +213,14 @@ def policy_set(
 
     Example: tracker policy set LANCS-DRIVE extension_notice --leads 120,60,30 --escalate-from 30 --nag-days 7
     """
-    from tracker.errors import InvalidValue
     from tracker.service.contracts import set_policy
     from tracker.service.registers.inputs import parse_policy_entry
 
-    raw = {
-        k: v
-        for k, v in {"leads": leads, "escalate_from": escalate_from, "nag_days": nag_days}.items()
-        if v is not None
-    }
-    try:
-        entry = parse_policy_entry(kind, raw, "KIND")
-    except InvalidValue as exc:
-        field = exc.field.removeprefix("KIND.")
-        name = field if field == "KIND" else "--" + field.replace("_", "-")
-        raise InvalidValue(name, exc.value, exc.reason) from None
+    values = {"leads": leads, "escalate_from": escalate_from, "nag_days": nag_days}
+    entry = parse_options(
+        lambda raw: parse_policy_entry(kind, raw, "KIND"),
+        values,
+        names={"KIND": "KIND"},
+        prefix="KIND.",
+    )
     typer.echo(run_with_app(ctx, lambda app: set_policy(app, ref, entry)))

@@ -252,7 +252,7 @@ def _items(raw: Mapping[str, Any], key: str, parse: Callable[[object, str], T]) 
 def parse_extension(raw: object, name: str) -> ExtensionInput:
     data = _mapping(raw, name, EXTENSION_FIELDS)
     if "until" not in data:
-        raise InvalidValue(f"{name}.until", "", "is required")
+        raise InvalidValue(f"{name}.until", "", "is required with notice_days or notice_by")
     until = parse_date(data.get("until"), f"{name}.until")
     notice_days = (
         parse_positive_int(data["notice_days"], f"{name}.notice_days", minimum=1, maximum=3650)
@@ -260,12 +260,9 @@ def parse_extension(raw: object, name: str) -> ExtensionInput:
         else None
     )
     notice_by = parse_optional_date(data.get("notice_by"), f"{name}.notice_by")
-    if notice_days is None and notice_by is None:
-        raise InvalidValue(f"{name}.until", data.get("until"), "needs notice_days or notice_by")
-    if notice_days is not None and notice_by is not None:
-        raise InvalidValue(
-            f"{name}.notice_by", data.get("notice_by"), "give notice_by or notice_days, not both"
-        )
+    if (notice_days is None) == (notice_by is None):
+        reason = "needs exactly one of notice_days or notice_by"
+        raise InvalidValue(f"{name}.until", data.get("until"), reason)
     return ExtensionInput(until=until, notice_days=notice_days, notice_by=notice_by)
 
 

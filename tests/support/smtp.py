@@ -1,11 +1,9 @@
-"""An aiosmtpd server in a background thread, for tests that drive the real ``tracker``
-CLI (in-process or as subprocesses) against a real SMTP server on 127.0.0.1.
+"""SMTP servers for tests that drive the real ``tracker`` (in-process or as subprocesses)
+against a real server on 127.0.0.1, plus what such tests need around them.
 
-The in-loop servers of ``conftest.py`` live on the test's own event loop; the CLI runs
-``asyncio.run`` itself, so it needs a server that keeps answering from another thread.
-
-:class:`ThreadedSmtpServer` records every accepted message (parsed, with its envelope
-recipients and Message-ID) and has switchable faults:
+The CLI runs ``asyncio.run`` itself, so its server must keep answering from another
+thread: :class:`ThreadedSmtpServer` records every accepted message (parsed, with its
+envelope recipients and Message-ID) and has switchable faults:
 
 * :meth:`~ThreadedSmtpServer.fail_rcpt` -- reply a code to RCPT, for the next N
   recipients or for one recipient;
@@ -17,6 +15,10 @@ recipients and Message-ID) and has switchable faults:
 * :attr:`~ThreadedSmtpServer.on_data` -- a hook run (in the server's thread) when a
   message has been accepted, just before the ``250`` reply is written.
 
+:class:`StartTlsSmtpServer` offers STARTTLS, :class:`RawServer` runs a script on bare
+TCP (a ``421`` greeting, a server that never answers), :func:`make_tls_cert` makes a
+self-signed certificate, :func:`free_port` a port nothing listens on.
+
 aiosmtpd 1.4's ``Controller`` cannot take ``port=0`` (it connects to the configured port
 to check the server is up), so a free port is found by binding port 0 first.
 """
@@ -25,12 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import email.policy
-import os
 import socket
+import ssl
+import subprocess
 import threading
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -42,6 +46,31 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 #: A fault reply meaning: drop the connection instead of replying.
 DROP = "<drop>"
+
+
+def answer(server: SMTP, reply: str) -> str:
+    """The reply to write, or for :data:`DROP` a hang-up before anything is written."""
+    if reply == DROP:
+        # abort() discards the reply aiosmtpd is about to write: the client sees EOF.
+        transport = server.transport
+        assert isinstance(transport, asyncio.Transport)
+        transport.abort()
+        return "250 OK (never sent)"
+    return reply
+
+
+def parse_message(raw: bytes) -> EmailMessage:
+    parsed = BytesParser(policy=email.policy.default).parsebytes(raw)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that was free a moment ago and has no listener (connection refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 @dataclass(frozen=True)
@@ -91,10 +120,18 @@ def _raw(envelope: Envelope) -> bytes:
     return content
 
 
-def _parse(raw: bytes) -> EmailMessage:
-    parsed = BytesParser(policy=email.policy.default).parsebytes(raw)
-    assert isinstance(parsed, EmailMessage)
-    return parsed
+def _received(envelope: Envelope) -> Received:
+    raw = _raw(envelope)
+    parsed = parse_message(raw)
+    return Received(
+        message=parsed,
+        mail_from=str(envelope.mail_from),
+        rcpt_tos=tuple(str(a) for a in envelope.rcpt_tos),
+        message_id=str(parsed.get("Message-ID", "")).strip(),
+        subject=str(parsed.get("Subject", "")).strip(),
+        at=time.monotonic(),
+        raw=raw,
+    )
 
 
 class _Handler:
@@ -122,7 +159,7 @@ class _Handler:
     ) -> str:
         reply = self._fault("RCPT", address)
         if reply is not None:
-            return _answer(server, reply)
+            return answer(server, reply)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
@@ -130,23 +167,13 @@ class _Handler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.server.data_delay:
             await asyncio.sleep(self.server.data_delay)
-        raw = _raw(envelope)
-        parsed = _parse(raw)
-        received = Received(
-            message=parsed,
-            mail_from=str(envelope.mail_from),
-            rcpt_tos=tuple(str(a) for a in envelope.rcpt_tos),
-            message_id=str(parsed.get("Message-ID", "")).strip(),
-            subject=str(parsed.get("Subject", "")).strip(),
-            at=time.monotonic(),
-            raw=raw,
-        )
+        received = _received(envelope)
         reply = self._fault("DATA", None)
         state = self.server.state
         if reply == DROP:
             with state.lock:
                 state.dropped.append(received)
-            return _answer(server, reply)
+            return answer(server, reply)
         if reply is not None:
             return reply
         with state.lock:
@@ -158,18 +185,8 @@ class _Handler:
         return f"250 2.0.0 OK queued as {number}"
 
 
-def _answer(server: SMTP, reply: str) -> str:
-    if reply == DROP:
-        # abort() discards the reply aiosmtpd is about to write: the client sees EOF.
-        transport = server.transport
-        assert isinstance(transport, asyncio.Transport)
-        transport.abort()
-        return "250 OK (never sent)"
-    return reply
-
-
 class _Controller(Controller):
-    """Builds each connection's SMTP protocol from the server's current settings, so AUTH
+    """Builds each connection's SMTP protocol from the server's current options, so AUTH
     can be switched on and off between sweeps."""
 
     def __init__(self, owner: ThreadedSmtpServer, **kwargs: Any) -> None:
@@ -180,29 +197,17 @@ class _Controller(Controller):
         state = self.owner.state
         with state.lock:
             state.connections += 1
-            needs_auth = state.credentials is not None
+        options = self.owner.smtp_options()
         with warnings.catch_warnings():
             # "Requiring AUTH while not requiring TLS": deliberate, on 127.0.0.1.
             warnings.simplefilter("ignore", UserWarning)
-            return SMTP(
-                self.handler,
-                hostname="smtp.test",
-                enable_SMTPUTF8=True,
-                auth_required=needs_auth,
-                auth_require_tls=False,
-                authenticator=self.owner._authenticate,
-            )
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-    return port
+            return SMTP(self.handler, hostname="smtp.test", enable_SMTPUTF8=True, **options)
 
 
 class ThreadedSmtpServer:
     """See the module docstring. ``start()`` / ``stop()``, or use as a context manager."""
+
+    label = "SMTP"
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
@@ -215,6 +220,16 @@ class ThreadedSmtpServer:
         self._controller: _Controller | None = None
 
     # -- lifecycle
+
+    def smtp_options(self) -> dict[str, Any]:
+        """aiosmtpd ``SMTP`` options of the next connection (AUTH if switched on)."""
+        with self.state.lock:
+            needs_auth = self.state.credentials is not None
+        return {
+            "auth_required": needs_auth,
+            "auth_require_tls": False,
+            "authenticator": self._authenticate,
+        }
 
     def start(self) -> ThreadedSmtpServer:
         last: Exception | None = None
@@ -230,7 +245,7 @@ class ThreadedSmtpServer:
             with self.state.lock:
                 self.state.connections = 0  # forget the controller's own start-up probe
             return self
-        raise RuntimeError(f"could not start the SMTP server: {last}")
+        raise RuntimeError(f"could not start the {self.label} server: {last}")
 
     def stop(self) -> None:
         if self._controller is not None:
@@ -331,49 +346,17 @@ class ThreadedSmtpServer:
         return AuthResult(success=ok, handled=False)
 
 
-# --------------------------------------------------------------- driving the tracker CLI
+class StartTlsSmtpServer(ThreadedSmtpServer):
+    """:class:`ThreadedSmtpServer` whose connections offer STARTTLS (self-signed)."""
 
+    label = "STARTTLS"
 
-@dataclass(frozen=True)
-class CliResult:
-    code: int
-    out: str
-    err: str
+    def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__()
+        self.context = context
 
-    def __repr__(self) -> str:  # readable assertion failures
-        return f"CliResult(code={self.code!r},\n  out={self.out!r},\n  err={self.err!r})"
-
-
-@dataclass
-class TrackerEnv:
-    """The environment a test's ``tracker`` runs in: a SQLite file, the threaded SMTP
-    server (security none) and nothing from the outer environment.
-
-    ``set``/``unset`` change a variable for in-process runs (through monkeypatch) and
-    for :meth:`subprocess_env` alike.
-    """
-
-    tmp: Path
-    db_path: Path
-    smtp: ThreadedSmtpServer
-    monkeypatch: Any
-    variables: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def db_url(self) -> str:
-        return f"sqlite+aiosqlite:///{self.db_path}"
-
-    def set(self, name: str, value: str) -> None:
-        self.variables[name] = value
-        self.monkeypatch.setenv(name, value)
-
-    def unset(self, name: str) -> None:
-        self.variables.pop(name, None)
-        self.monkeypatch.delenv(name, raising=False)
-
-    def subprocess_env(self, **extra: str) -> dict[str, str]:
-        """os.environ as the test sees it (TRACKER_* isolated), plus ``extra``."""
-        return {**os.environ, **extra}
+    def smtp_options(self) -> dict[str, Any]:
+        return {"tls_context": self.context, "require_starttls": False}
 
 
 def reminder_key(message_id: str) -> tuple[int, str, int, str]:
@@ -384,3 +367,82 @@ def reminder_key(message_id: str) -> tuple[int, str, int, str]:
     assert milestone.startswith("r") and tag[0] in "ln", message_id
     lead = int(tag[1:]) * (-1 if tag[0] == "n" else 1)
     return int(milestone[1:]), due, lead, digest
+
+
+# ------------------------------------------------------------------- TLS certificates
+
+
+@dataclass(frozen=True)
+class TlsCert:
+    certfile: Path
+    keyfile: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.certfile, self.keyfile)
+        return context
+
+
+#: ``openssl req`` arguments of a self-signed EC certificate for 127.0.0.1 and localhost.
+_CERT_REQUEST = (
+    *("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"),
+    *("-days", "2", "-subj", "/CN=127.0.0.1"),
+    *("-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
+)
+
+
+def make_tls_cert(directory: Path) -> TlsCert:
+    """A self-signed certificate valid for 127.0.0.1 and localhost, made by ``openssl``."""
+    cert = TlsCert(directory / "cert.pem", directory / "key.pem")
+    argv = ["openssl", *_CERT_REQUEST, "-keyout", str(cert.keyfile), "-out", str(cert.certfile)]
+    subprocess.run(argv, check=True, capture_output=True)
+    return cert
+
+
+# ---------------------------------------------------------------- a raw TCP server
+
+
+Script = Callable[[socket.socket], None]
+
+
+class RawServer:
+    """A bare TCP server in a thread; each connection runs ``script(conn)``."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.host, self.port = "127.0.0.1", self.sock.getsockname()[1]
+        self.connections = 0
+        self.stopping = threading.Event()
+        self.open: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self.open.append(conn)
+            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
+
+    def _run(self, conn: socket.socket) -> None:
+        try:
+            self.script(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for conn in self.open:
+            with suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+        self.sock.close()
