@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from tracker.service.app import App
@@ -20,22 +20,31 @@ from tracker.service.contracts import add_contracts
 from tracker.service.registers.inputs import ContractInput
 from tracker.store.direct import DirectConnection, Prepared
 from tracker.store.models import DeliveryAttemptRow, ReminderRow
-from tracker.store.outbox import FAILED, PLANNED, SENDING, SENT, claim_values, record_attempt, take
+from tracker.store.outbox import OutboxStatus, claim_rows, record_attempt
+
+PLANNED, SENDING = OutboxStatus.PLANNED, OutboxStatus.SENDING
+SENT, FAILED = OutboxStatus.SENT, OutboxStatus.FAILED
 
 Build = Callable[..., ContractInput]
 
 
 async def _claimed(app: App, contract: Build, instance: str = "me") -> int:
-    """A planned reminder of the base contract, claimed by ``instance``; its id."""
+    """A planned reminder of the base contract, made due now and claimed by ``instance``
+    (through the sweep's batch claim); its id."""
     await add_contracts(app, [contract()])
     async with app.session() as session:
-        row = (
-            await session.execute(select(ReminderRow).order_by(ReminderRow.id).limit(1))
-        ).scalar_one()
-        values = claim_values(instance, app.now, timedelta(minutes=5), row.attempts)
-        assert await take(session, ReminderRow, row.id, PLANNED, values, app.now)
+        row_id = await session.scalar(select(func.min(ReminderRow.id)))
+        assert row_id is not None
+        await session.execute(
+            update(ReminderRow).where(ReminderRow.id == row_id).values(due_at=app.now)
+        )
+        lease = timedelta(minutes=5)
+        claimed = await claim_rows(
+            session, ReminderRow, [row_id], now=app.now, instance=instance, lease=lease
+        )
         await session.commit()
-        return row.id
+    assert claimed == {row_id}
+    return row_id
 
 
 async def _row(app: App, reminder_id: int) -> ReminderRow:

@@ -85,7 +85,7 @@ from tracker.store.models import (
     ReminderRow,
     WatcherRow,
 )
-from tracker.store.outbox import FAILED, SENT
+from tracker.store.outbox import OutboxStatus
 
 UPCOMING_DAYS = 56  # "decisions due in the next 8 weeks"
 ENDING_DAYS = 365  # "contracts ending within 12 months"
@@ -429,7 +429,7 @@ async def load_batch(
         for person, when in (
             await session.execute(
                 select(DigestRow.recipient, func.max(DigestRow.sent_at))
-                .where(by_person(DigestRow.recipient), DigestRow.status == SENT)
+                .where(by_person(DigestRow.recipient), DigestRow.status == OutboxStatus.SENT)
                 .group_by(DigestRow.recipient)
             )
         ).all()
@@ -448,7 +448,7 @@ async def load_batch(
             # "+ 0": the planner finds them by status (failures are few), not through
             # the contracts (some 90 reminders each), which it would otherwise choose.
             among(ReminderRow.contract_id + literal_column("0"), list(refs)),
-            ReminderRow.status == FAILED,
+            ReminderRow.status == OutboxStatus.FAILED,
             ReminderRow.updated_at >= oldest,
         )
         .order_by(ReminderRow.updated_at.desc(), ReminderRow.id.desc())
