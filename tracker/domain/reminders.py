@@ -96,9 +96,18 @@ def plan_leads(
     planned = []
     for lead in normalise_leads(policy.leads):
         when = send_time(due - timedelta(days=lead))
-        for recipient, role in recipients_for(lead, policy, owner, sponsor):
-            planned.append(PlannedReminder(lead=lead, recipient=recipient, role=role, send_at=when))
+        planned += reminders_for(lead, when, policy, owner, sponsor)
     return planned
+
+
+def reminders_for(
+    lead: int, send_at: datetime, policy: ReminderPolicy, owner: str | None, sponsor: str | None
+) -> list[PlannedReminder]:
+    """One reminder per recipient of a lead (or a nag) going out at ``send_at``."""
+    people = recipients_for(lead, policy, owner, sponsor)
+    return [
+        PlannedReminder(lead=lead, recipient=r, role=role, send_at=send_at) for r, role in people
+    ]
 
 
 def latest_nag(due: date, nag_days: int, today: date) -> tuple[int, datetime] | None:

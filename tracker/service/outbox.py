@@ -23,6 +23,7 @@ from tracker.store.direct import DirectConnection
 from tracker.store.outbox import (
     Claimable,
     Claimed,
+    NextState,
     OutboxStatus,
     mark_empty,
     record_attempt,
@@ -36,19 +37,22 @@ def next_state(
     outcome: DeliveryOutcome,
     now: datetime,
     max_age: timedelta,
-) -> tuple[OutboxStatus, datetime | None, str]:
-    """(new status, retry time, reply to store) after one attempt.
+) -> NextState:
+    """The row's state after its ``attempts``-th attempt.
 
     Temporary failures retry with exponential backoff until the message is ``max_age``
     past its planned time; then it fails, saying so. Permanent failures fail at once.
     """
+    reply = outcome.reply
     if outcome.outcome is Outcome.SENT:
-        return OutboxStatus.SENT, None, outcome.reply
+        return NextState(status=OutboxStatus.SENT, reply=reply)
     if outcome.outcome is Outcome.PERMANENT:
-        return OutboxStatus.FAILED, None, outcome.reply
+        return NextState(status=OutboxStatus.FAILED, reply=reply)
     if now - planned_at >= max_age:
-        return OutboxStatus.FAILED, None, f"gave up after {attempts} attempts: {outcome.reply}"
-    return OutboxStatus.PLANNED, now + retry_delay(attempts), outcome.reply
+        gave_up = f"gave up after {attempts} attempts: {reply}"
+        return NextState(status=OutboxStatus.FAILED, reply=gave_up)
+    retry_at = now + retry_delay(attempts)
+    return NextState(status=OutboxStatus.PLANNED, reply=reply, retry_at=retry_at)
 
 
 #: After the mail server refuses our settings, wait this long before trying again.
@@ -137,18 +141,9 @@ async def _deliver_one(
         await mark_empty(direct, batch.model, claim.id, instance=instance, now=app.now)
         return OutboxStatus.EMPTY, NOTHING_TO_REPORT
     outcome = (await transport.send(message, [claim.recipient]))[claim.recipient]
-    status, retry_at, reply = next_state(
-        claim.planned_at, claim.attempts + 1, outcome, app.now, max_age
-    )
+    state = next_state(claim.planned_at, claim.attempts + 1, outcome, app.now, max_age)
+    kind = outcome.outcome.value
     await record_attempt(
-        direct,
-        batch.model,
-        claim.id,
-        instance=instance,
-        now=app.now,
-        outcome=outcome.outcome.value,
-        reply=reply,
-        new_status=status,
-        retry_at=retry_at,
+        direct, batch.model, claim.id, state, outcome=kind, instance=instance, now=app.now
     )
-    return status, reply
+    return state.status, state.reply

@@ -13,7 +13,7 @@ resent with the same Message-ID.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -21,7 +21,6 @@ from typing import Any, Protocol
 from sqlalchemy import (
     ColumnElement,
     Dialect,
-    SQLColumnExpression,
     and_,
     bindparam,
     insert,
@@ -33,10 +32,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from tracker.domain.reminders import collapse, message_id, released_through
+from tracker.domain.reminders import PlannedReminder, collapse, message_id, released_through
 from tracker.domain.types import MilestoneStatus
 from tracker.store.direct import DirectConnection, Prepared
 from tracker.store.models import DeliveryAttemptRow, DigestRow, MilestoneRow, ReminderRow
+from tracker.store.rows import copy_row
 
 
 class OutboxStatus(StrEnum):
@@ -52,6 +52,16 @@ class OutboxStatus(StrEnum):
 
 
 Claimable = type[ReminderRow] | type[DigestRow]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NextState:
+    """A row's state after one attempt: its status, the reply kept with it and, when it
+    goes back to ``planned``, the time to retry."""
+
+    status: OutboxStatus
+    reply: str
+    retry_at: datetime | None = None
 
 
 class Claimed(Protocol):
@@ -101,28 +111,19 @@ class ClaimedDigest:
 
 
 def planned_reminder(
-    milestone: MilestoneRow,
-    *,
-    lead: int,
-    recipient: str,
-    role: str,
-    send_at: datetime,
-    domain: str,
-    now: datetime,
+    milestone: MilestoneRow, planned: PlannedReminder, *, domain: str, now: datetime
 ) -> ReminderRow:
     """A new reminder row for one lead (or nag) of a milestone, due at its send time."""
+    mid, due = milestone.id, milestone.due
     return ReminderRow(
-        milestone_id=milestone.id,
+        **asdict(planned),
+        milestone_id=mid,
+        milestone_due=due,
         contract_id=milestone.contract_id,
-        milestone_due=milestone.due,
-        lead=lead,
-        recipient=recipient,
-        role=role,
-        send_at=send_at,
-        due_at=send_at,
+        message_id=message_id(mid, due, planned.lead, planned.recipient, domain),
+        due_at=planned.send_at,
         status=OutboxStatus.PLANNED,
         attempts=0,
-        message_id=message_id(milestone.id, milestone.due, lead, recipient, domain),
         created_at=now,
         updated_at=now,
     )
@@ -156,19 +157,7 @@ def _is_postgres(session: AsyncSession) -> bool:
 
 def as_due(row: ReminderRow) -> DueReminder:
     """A reminder row as the sweep carries it (a plain value, free of the session)."""
-    return DueReminder(
-        id=row.id,
-        milestone_id=row.milestone_id,
-        contract_id=row.contract_id,
-        milestone_due=row.milestone_due,
-        lead=row.lead,
-        recipient=row.recipient,
-        role=row.role,
-        send_at=row.send_at,
-        message_id=row.message_id,
-        status=row.status,
-        attempts=row.attempts,
-    )
+    return copy_row(DueReminder, row)
 
 
 async def due_reminders(
@@ -213,19 +202,6 @@ async def _companions(
     return [r for r in rows if (r.milestone_id, r.recipient) in pairs]
 
 
-def claim_values(
-    instance: str, now: datetime, lease: timedelta, attempts: int | SQLColumnExpression[int]
-) -> dict[str, Any]:
-    """A claim's new values; ``attempts`` is the count before it (a number, or the
-    column itself when many rows are claimed in one statement)."""
-    return {
-        "status": OutboxStatus.SENDING,
-        "claimed_by": instance,
-        "lease_until": now + lease,
-        "attempts": attempts + 1,
-    }
-
-
 async def _take_due(
     session: AsyncSession,
     model: Claimable,
@@ -263,10 +239,15 @@ async def claim_rows(
 ) -> set[int]:
     """Claim the rows among ``ids`` that are still due, for ``instance``; their ids.
 
-    Each claimed row's attempt count goes up by one (the column, not a value read
-    earlier); the caller commits.
+    Each claimed row's attempt count goes up by one (the column itself, not a value read
+    earlier, so the count is right whoever touched the row last); the caller commits.
     """
-    values = claim_values(instance, now, lease, model.attempts)
+    values = {
+        "status": OutboxStatus.SENDING,
+        "claimed_by": instance,
+        "lease_until": now + lease,
+        "attempts": model.attempts + 1,
+    }
     return await _take_due(session, model, ids, now, values)
 
 
@@ -319,17 +300,7 @@ async def claim_digests(
         due = due.where(DigestRow.recipient.in_(list(only)))
     if _is_postgres(session):
         due = due.with_for_update(skip_locked=True)
-    picked = [
-        ClaimedDigest(
-            id=row.id,
-            recipient=row.recipient,
-            period=row.period,
-            scheduled_at=row.scheduled_at,
-            message_id=row.message_id,
-            attempts=row.attempts,
-        )
-        for row in (await session.execute(due)).scalars()
-    ]
+    picked = [copy_row(ClaimedDigest, row) for row in (await session.execute(due)).scalars()]
     ids = [claim.id for claim in picked]
     claimed = await claim_rows(session, DigestRow, ids, now=now, instance=instance, lease=lease)
     await session.commit()
@@ -340,13 +311,11 @@ async def record_attempt(
     connection: AsyncConnection | DirectConnection,
     model: Claimable,
     row_id: int,
+    state: NextState,
     *,
+    outcome: str,
     instance: str,
     now: datetime,
-    outcome: str,
-    reply: str,
-    new_status: OutboxStatus,
-    retry_at: datetime | None = None,
 ) -> bool:
     """Store one attempt and the row's new state, if we still hold the claim.
 
@@ -359,8 +328,8 @@ async def record_attempt(
     """
     direct = await _direct(connection)
     attempt = _attempt_statement(direct.dialect)
-    change = _change_statement(model, new_status, direct.dialect)
-    reply = reply[:2000]
+    change = _change_statement(model, state.status, direct.dialect)
+    reply = state.reply[:2000]
     links: dict[str, int | None] = {"a_reminder": None, "a_digest": None}
     links["a_reminder" if model is ReminderRow else "a_digest"] = row_id
     attempt_params = {
@@ -373,10 +342,10 @@ async def record_attempt(
     change_params = {
         "p_id": row_id,
         "p_instance": instance,
-        "p_status": new_status.value,
+        "p_status": state.status.value,
         "p_reply": reply,
         "p_now": now,
-        "p_due": retry_at or now,
+        "p_due": state.retry_at or now,
     }
     counts = await direct.transaction([(attempt, attempt_params), (change, change_params)])
     return counts[1] == 1

@@ -22,8 +22,8 @@ from tracker.domain.reminders import (
     mail_domain,
     next_nag_at,
     planned_nags,
-    recipients_for,
     released_through,
+    reminders_for,
 )
 from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
 from tracker.policy import Policy
@@ -93,23 +93,12 @@ def _latest_nag_rows(
     if nag is None or nag[1] > app.now:
         return []
     lead, send_at = nag
-    people = recipients_for(lead, rule, owner, sponsor)
-    if all((lead, who) in stored for who, _ in people):
+    planned = reminders_for(lead, send_at, rule, owner, sponsor)
+    if all((lead, p.recipient) in stored for p in planned):
         return []
-    stored.update((lead, who) for who, _ in people)
+    stored.update((lead, p.recipient) for p in planned)
     domain = mail_domain(app.settings.mail_from)
-    return [
-        planned_reminder(
-            milestone,
-            lead=lead,
-            recipient=recipient,
-            role=role,
-            send_at=send_at,
-            domain=domain,
-            now=app.now,
-        )
-        for recipient, role in people
-    ]
+    return [planned_reminder(milestone, p, domain=domain, now=app.now) for p in planned]
 
 
 async def _overrides(

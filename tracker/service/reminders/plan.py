@@ -63,17 +63,7 @@ async def replan_contract(
     for key, (milestone, planned) in wanted.items():
         current = existing.get(key)
         if current is None:
-            session.add(
-                planned_reminder(
-                    milestone,
-                    lead=planned.lead,
-                    recipient=planned.recipient,
-                    role=planned.role,
-                    send_at=planned.send_at,
-                    domain=domain,
-                    now=now,
-                )
-            )
+            session.add(planned_reminder(milestone, planned, domain=domain, now=now))
         elif (
             current.status == OutboxStatus.PLANNED
             and current.attempts == 0

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracker.service.app import App
 from tracker.store.models import ContractRow, DeliveryAttemptRow, MilestoneRow, ReminderRow
 from tracker.store.outbox import OutboxStatus
+from tracker.store.rows import copy_row
 
 
 class Listing(StrEnum):
@@ -54,24 +55,6 @@ class AttemptView:
     message_id: str
 
 
-def _reminder_view(row: ReminderRow, ref: str, kind: str) -> ReminderView:
-    return ReminderView(
-        id=row.id,
-        ref=ref,
-        kind=kind,
-        milestone_due=row.milestone_due,
-        lead=row.lead,
-        recipient=row.recipient,
-        role=row.role,
-        send_at=row.send_at,
-        status=row.status,
-        attempts=row.attempts,
-        message_id=row.message_id,
-        sent_at=row.sent_at,
-        last_reply=row.last_reply,
-    )
-
-
 async def list_reminders(app: App, listing: Listing) -> list[ReminderView]:
     """Planned (upcoming), failed, or (``due``) planned rows whose time has come."""
     statement = (
@@ -93,7 +76,7 @@ async def list_reminders(app: App, listing: Listing) -> list[ReminderView]:
         ).order_by(ReminderRow.due_at)
     async with app.session() as session:
         rows = (await session.execute(statement)).all()
-    return [_reminder_view(row, ref, kind) for row, ref, kind in rows]
+    return [copy_row(ReminderView, row, ref=ref, kind=kind) for row, ref, kind in rows]
 
 
 async def attempt_history(
@@ -130,14 +113,6 @@ async def attempt_history(
 def _attempt_view(
     attempt: DeliveryAttemptRow, reminder: ReminderRow, ref: str, kind: str
 ) -> AttemptView:
-    return AttemptView(
-        at=attempt.at,
-        ref=ref,
-        kind=kind,
-        milestone_due=reminder.milestone_due,
-        lead=reminder.lead,
-        recipient=reminder.recipient,
-        outcome=attempt.outcome,
-        reply=attempt.reply,
-        message_id=reminder.message_id,
-    )
+    """An attempt with what it was about: its reminder's due date, lead, recipient, id."""
+    tried = {"at": attempt.at, "outcome": attempt.outcome, "reply": attempt.reply}
+    return copy_row(AttemptView, reminder, ref=ref, kind=kind, **tried)

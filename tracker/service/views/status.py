@@ -21,6 +21,7 @@ from tracker.service.app import App
 from tracker.store.engine import redact
 from tracker.store.models import DigestRow, InstanceRow, ReminderRow
 from tracker.store.outbox import OutboxStatus
+from tracker.store.rows import copy_row
 from tracker.store.schema import current_revision, head_revision
 
 
@@ -148,18 +149,7 @@ def _instance_view(row: InstanceRow, now: datetime, stale: timedelta) -> Instanc
         state = "stopped"
     elif now - row.last_seen > stale:
         state = "stale"
-    return InstanceView(
-        name=row.name,
-        host=row.host,
-        pid=row.pid,
-        version=row.version,
-        started_at=row.started_at,
-        last_seen=row.last_seen,
-        last_sweep=row.last_sweep,
-        last_digest=row.last_digest,
-        last_error=row.last_error,
-        state=state,
-    )
+    return copy_row(InstanceView, row, state=state)
 
 
 async def _tables(app: App) -> set[str]:
