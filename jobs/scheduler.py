@@ -64,10 +64,16 @@ class Runner:
     async def _record(self, app: App, error: str | None, *, stopped: bool = False) -> None:
         """Heartbeat after the tick; a database that is down now is logged, not fatal."""
         try:
+            done = error is None and not stopped
             await beat(
-                app, self.instance, self.started_at, swept=error is None and not stopped,
-                digested=error is None and not stopped, error=error, stopped=stopped,
-            )  # fmt: skip
+                app,
+                self.instance,
+                self.started_at,
+                swept=done,
+                digested=done,
+                error=error,
+                stopped=stopped,
+            )
         except Exception as exc:  # the database may be the thing that failed
             log.warning("could not record the heartbeat: %s", str(exc).splitlines()[0])
         finally:

@@ -12,7 +12,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from tracker.domain.reminders import ReminderPolicy
+from tracker.domain.reminders import ReminderPolicy, normalise_leads
 from tracker.domain.types import DerivationRules, MilestoneKind
 from tracker.errors import ConfigError
 
@@ -55,7 +55,7 @@ def _reminder_rule(data: dict[str, Any], name: str) -> ReminderRule:
     leads = data.get("leads", [])
     if not isinstance(leads, list):
         raise ConfigError(f"policy {name}.leads: {leads!r} must be a list of days")
-    parsed = tuple(sorted({_int(v, f"{name}.leads") for v in leads}, reverse=True))
+    parsed = normalise_leads(_int(v, f"{name}.leads") for v in leads)
     return ReminderRule(
         leads=parsed,
         escalate_from=_int(data.get("escalate_from", 0), f"{name}.escalate_from"),

@@ -56,7 +56,7 @@ from tracker.store.models import (
     ReminderRow,
     WatcherRow,
 )
-from tracker.store.outbox import FAILED, SENT
+from tracker.store.outbox import OutboxStatus
 
 Build = Callable[..., ContractInput]
 AppAt = Callable[[datetime], Awaitable[App]]
@@ -155,7 +155,7 @@ async def _reference(app: App, people: Sequence[str]) -> dict[str, DigestEmail]:
             for person, when in (
                 await session.execute(
                     select(DigestRow.recipient, func.max(DigestRow.sent_at))
-                    .where(DigestRow.status == SENT)
+                    .where(DigestRow.status == OutboxStatus.SENT)
                     .group_by(DigestRow.recipient)
                 )
             ).all()
@@ -166,7 +166,7 @@ async def _reference(app: App, people: Sequence[str]) -> dict[str, DigestEmail]:
             await session.execute(
                 select(ReminderRow, MilestoneRow.kind)
                 .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
-                .where(ReminderRow.status == FAILED)
+                .where(ReminderRow.status == OutboxStatus.FAILED)
                 .order_by(ReminderRow.updated_at.desc(), ReminderRow.id.desc())
             )
         ).all():
@@ -377,14 +377,18 @@ async def _setup(app: App, contract: Build) -> None:
                 await session.execute(
                     update(ReminderRow)
                     .where(ReminderRow.id == ids[n])
-                    .values(status=FAILED, updated_at=app.now - when, last_reply=f"550 bounce {n}")
+                    .values(
+                        status=OutboxStatus.FAILED,
+                        updated_at=app.now - when,
+                        last_reply=f"550 bounce {n}",
+                    )
                 )
         # Olivia's last digest went out yesterday; the CFO's a month ago.
         for person, week, days in ((OLIVIA, "2024-W22", 1), (CFO, "2024-W18", 30)):
             at = app.now - timedelta(days=days)
             session.add(
                 DigestRow(
-                    recipient=person, period=week, scheduled_at=at, status=SENT, attempts=1,
+                    recipient=person, period=week, scheduled_at=at, status=OutboxStatus.SENT, attempts=1,
                     message_id=f"<{person}>", due_at=at, sent_at=at, created_at=at, updated_at=at,
                 )
             )  # fmt: skip

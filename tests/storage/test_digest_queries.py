@@ -39,7 +39,7 @@ from tracker.store.models import (
     ReminderRow,
     WatcherRow,
 )
-from tracker.store.outbox import FAILED
+from tracker.store.outbox import OutboxStatus
 
 Build = Callable[..., ContractInput]
 
@@ -135,7 +135,7 @@ async def _fail_some(app: App, prefix: str, count: int) -> None:
             update(ReminderRow)
             .where(ReminderRow.id.in_(ids))
             .values(
-                status=FAILED,
+                status=OutboxStatus.FAILED,
                 updated_at=app.now - timedelta(hours=1),
                 last_reply="550 no such user",
             )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from tracker.service.app import App
@@ -20,22 +20,31 @@ from tracker.service.contracts import add_contracts
 from tracker.service.registers.inputs import ContractInput
 from tracker.store.direct import DirectConnection, Prepared
 from tracker.store.models import DeliveryAttemptRow, ReminderRow
-from tracker.store.outbox import FAILED, PLANNED, SENDING, SENT, claim_values, record_attempt, take
+from tracker.store.outbox import NextState, OutboxStatus, claim_rows, record_attempt
+
+PLANNED, SENDING = OutboxStatus.PLANNED, OutboxStatus.SENDING
+SENT, FAILED = OutboxStatus.SENT, OutboxStatus.FAILED
 
 Build = Callable[..., ContractInput]
 
 
 async def _claimed(app: App, contract: Build, instance: str = "me") -> int:
-    """A planned reminder of the base contract, claimed by ``instance``; its id."""
+    """A planned reminder of the base contract, made due now and claimed by ``instance``
+    (through the sweep's batch claim); its id."""
     await add_contracts(app, [contract()])
     async with app.session() as session:
-        row = (
-            await session.execute(select(ReminderRow).order_by(ReminderRow.id).limit(1))
-        ).scalar_one()
-        values = claim_values(instance, app.now, timedelta(minutes=5), row.attempts)
-        assert await take(session, ReminderRow, row.id, PLANNED, values, app.now)
+        row_id = await session.scalar(select(func.min(ReminderRow.id)))
+        assert row_id is not None
+        await session.execute(
+            update(ReminderRow).where(ReminderRow.id == row_id).values(due_at=app.now)
+        )
+        lease = timedelta(minutes=5)
+        claimed = await claim_rows(
+            session, ReminderRow, [row_id], now=app.now, instance=instance, lease=lease
+        )
         await session.commit()
-        return row.id
+    assert claimed == {row_id}
+    return row_id
 
 
 async def _row(app: App, reminder_id: int) -> ReminderRow:
@@ -54,10 +63,10 @@ async def _attempts(app: App, reminder_id: int) -> list[DeliveryAttemptRow]:
 async def test_a_sent_attempt_is_recorded_with_utc_times(app: App, contract: Build) -> None:
     reminder_id = await _claimed(app, contract)
     async with app.engine.connect() as connection:
+        sent = NextState(status=SENT, reply="250 2.0.0 OK")
         ours = await record_attempt(
-            connection, ReminderRow, reminder_id, instance="me", now=app.now,
-            outcome="sent", reply="250 2.0.0 OK", new_status=SENT,
-        )  # fmt: skip
+            connection, ReminderRow, reminder_id, sent, outcome="sent", instance="me", now=app.now
+        )
     assert ours
     row = await _row(app, reminder_id)
     assert (row.status, row.sent_at, row.updated_at, row.last_reply) == (
@@ -74,10 +83,10 @@ async def test_a_retry_goes_back_to_planned_unclaimed(app: App, contract: Build)
     retry_at = app.now + timedelta(minutes=10)
     async with app.engine.connect() as connection:
         direct = await DirectConnection.of(connection)
+        retry = NextState(status=PLANNED, reply="451 try later", retry_at=retry_at)
         assert await record_attempt(
-            direct, ReminderRow, reminder_id, instance="me", now=app.now,
-            outcome="temporary", reply="451 try later", new_status=PLANNED, retry_at=retry_at,
-        )  # fmt: skip
+            direct, ReminderRow, reminder_id, retry, outcome="temporary", instance="me", now=app.now
+        )
     row = await _row(app, reminder_id)
     assert (row.status, row.due_at, row.claimed_by, row.lease_until, row.sent_at) == (
         PLANNED, retry_at, None, None, None,
@@ -87,10 +96,10 @@ async def test_a_retry_goes_back_to_planned_unclaimed(app: App, contract: Build)
 async def test_a_lost_claim_keeps_the_attempt_and_leaves_the_row(app: App, contract: Build) -> None:
     reminder_id = await _claimed(app, contract, instance="someone else")
     async with app.engine.connect() as connection:
+        sent = NextState(status=SENT, reply="250 OK")
         ours = await record_attempt(
-            connection, ReminderRow, reminder_id, instance="me", now=app.now,
-            outcome="sent", reply="250 OK", new_status=SENT,
-        )  # fmt: skip
+            connection, ReminderRow, reminder_id, sent, outcome="sent", instance="me", now=app.now
+        )
     assert not ours
     assert (await _row(app, reminder_id)).status == SENDING
     assert [a.instance for a in await _attempts(app, reminder_id)] == ["me"]
@@ -121,10 +130,10 @@ async def test_both_statements_or_neither(app: App, contract: Build) -> None:
         )  # fmt: skip
         with pytest.raises(OperationalError):
             await direct.transaction([(insert, {}), (duplicate_key, {})])
+        failed = NextState(status=FAILED, reply="550 no such user")
         assert await record_attempt(
-            direct, ReminderRow, reminder_id, instance="me", now=app.now,
-            outcome="failed", reply="550 no such user", new_status=FAILED,
-        )  # fmt: skip
+            direct, ReminderRow, reminder_id, failed, outcome="failed", instance="me", now=app.now
+        )
     async with app.session() as session:
         after = await session.scalar(select(func.count()).select_from(DeliveryAttemptRow))
     assert after == (before or 0) + 1  # only the recorded attempt, not the rolled-back one

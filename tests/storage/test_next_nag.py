@@ -21,6 +21,7 @@ from alembic import command
 from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.engine import Connection
 
+from tracker.domain.reminders import nag_plannable_at
 from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
 from tracker.policy import load_policy
 from tracker.service.app import App, make_app, opened
@@ -34,7 +35,7 @@ from tracker.service.contracts import (
 )
 from tracker.service.milestones import close_milestone, snooze_milestone
 from tracker.service.registers.inputs import ContractInput, PolicyInput, parse_cost, parse_funding
-from tracker.service.reminders.nags import nag_plannable_at, nags_due, plan_nags
+from tracker.service.reminders.nags import nags_due, plan_nags
 from tracker.store.engine import create_engine
 from tracker.store.models import ContractRow, MilestoneRow, ReminderRow
 from tracker.store.schema import alembic_config, head_revision, upgrade

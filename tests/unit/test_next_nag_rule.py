@@ -14,8 +14,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tracker.domain.calendar import LONDON
-from tracker.domain.reminders import latest_nag, released_through, send_time
-from tracker.service.reminders.nags import nag_plannable_at, next_nag_at, snooze_end
+from tracker.domain.reminders import (
+    latest_nag,
+    nag_plannable_at,
+    next_nag_at,
+    nine_am_london,
+    released_through,
+    send_time,
+)
 
 Planned = list[tuple[datetime, int]]
 
@@ -133,7 +139,7 @@ def test_after_a_nag_is_planned_the_next_is_the_one_after_it() -> None:
 
 def test_a_snooze_holds_the_next_nag_until_nine_on_its_last_day() -> None:
     due = date(2025, 1, 31)
-    assert snooze_end(date(2025, 2, 20)) == datetime(2025, 2, 20, 9, tzinfo=UTC)
+    assert nine_am_london(date(2025, 2, 20)) == datetime(2025, 2, 20, 9, tzinfo=UTC)
     assert next_nag_at(due, 7, date(2025, 2, 20), []) == datetime(2025, 2, 20, 9, tzinfo=UTC)
     # A snooze that ends before the next nag changes nothing.
     assert next_nag_at(due, 7, date(2025, 2, 3), []) == datetime(2025, 2, 7, 9, tzinfo=UTC)

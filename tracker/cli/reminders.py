@@ -88,14 +88,16 @@ def reminders(
     from tracker.cli.output import console, print_json
     from tracker.domain.dates import format_uk_padded
     from tracker.errors import InvalidValue
+    from tracker.mail.model import Outcome
     from tracker.service.views.reminders import Listing, attempt_history, list_reminders
 
-    chosen = [name for name, flag in (("due", due), ("failed", failed), ("sent", sent)) if flag]
+    flags = ((Listing.DUE, due), (Listing.FAILED, failed), (Listing.SENT, sent))
+    chosen = [listing for listing, flag in flags if flag]
     if len(chosen) > 1:
-        raise InvalidValue("--" + chosen[1], "", "give one of --due, --failed, --sent")
+        raise InvalidValue(f"--{chosen[1]}", "", "give one of --due, --failed, --sent")
     out = console()
     if sent:
-        history = run_with_app(ctx, lambda app: attempt_history(app, outcome="sent"))
+        history = run_with_app(ctx, lambda app: attempt_history(app, outcome=Outcome.SENT))
         if json:
             print_json(history)
             return
@@ -105,7 +107,7 @@ def reminders(
             )
         out.print(f"{len(history)} sent.")
         return
-    listing = Listing(chosen[0]) if chosen else Listing.PLANNED
+    listing = chosen[0] if chosen else Listing.PLANNED
     rows = run_with_app(ctx, lambda app: list_reminders(app, listing))
     if json:
         print_json(rows)

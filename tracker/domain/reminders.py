@@ -8,12 +8,14 @@ that slips to Monday would arrive after a Monday deadline's lead had gone.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol, TypeVar
 
 from tracker.domain.calendar import LONDON, previous_working_day
+from tracker.domain.milestones import effective_status
+from tracker.domain.types import MilestoneKind, MilestoneStatus
 
 SEND_TIME = time(9, 0)
 
@@ -27,7 +29,7 @@ class ReminderPolicy:
     nag_days: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PlannedReminder:
     lead: int  # days before the due date; negative for a nag (days overdue)
     recipient: str
@@ -35,10 +37,28 @@ class PlannedReminder:
     send_at: datetime  # aware UTC
 
 
+def nine_am_london(day: date) -> datetime:
+    """09:00 London on ``day`` as an aware UTC time: the hour every reminder is sent and
+    every snooze ends, whatever the clocks do (08:00 UTC in summer, 09:00 in winter)."""
+    return datetime.combine(day, SEND_TIME, tzinfo=LONDON).astimezone(UTC)
+
+
 def send_time(day: date) -> datetime:
     """09:00 London on ``day``, or on the working day before it, as an aware UTC time."""
-    local = datetime.combine(previous_working_day(day), SEND_TIME, tzinfo=LONDON)
-    return local.astimezone(UTC)
+    return nine_am_london(previous_working_day(day))
+
+
+def normalise_leads(values: Iterable[int]) -> tuple[int, ...]:
+    """Lead days without repeats, most distant first: the order reminders go out in, so
+    a policy written "7, 30, 7" plans the same reminders as "30, 7"."""
+    return tuple(sorted(set(values), reverse=True))
+
+
+def remindable(kind: MilestoneKind, status: str, due: date, today: date) -> bool:
+    """Whether a milestone still gets reminders: only while it is open, as
+    ``effective_status`` sees it (a fact whose day has passed is done)."""
+    current = effective_status(kind, MilestoneStatus(status), due, today)
+    return current == MilestoneStatus.OPEN
 
 
 def released_through(now: datetime) -> date:
@@ -74,11 +94,20 @@ def plan_leads(
     a tracker that was down, still warns once instead of never.
     """
     planned = []
-    for lead in sorted(set(policy.leads), reverse=True):
+    for lead in normalise_leads(policy.leads):
         when = send_time(due - timedelta(days=lead))
-        for recipient, role in recipients_for(lead, policy, owner, sponsor):
-            planned.append(PlannedReminder(lead, recipient, role, when))
+        planned += reminders_for(lead, when, policy, owner, sponsor)
     return planned
+
+
+def reminders_for(
+    lead: int, send_at: datetime, policy: ReminderPolicy, owner: str | None, sponsor: str | None
+) -> list[PlannedReminder]:
+    """One reminder per recipient of a lead (or a nag) going out at ``send_at``."""
+    people = recipients_for(lead, policy, owner, sponsor)
+    return [
+        PlannedReminder(lead=lead, recipient=r, role=role, send_at=send_at) for r, role in people
+    ]
 
 
 def latest_nag(due: date, nag_days: int, today: date) -> tuple[int, datetime] | None:
@@ -94,6 +123,52 @@ def latest_nag(due: date, nag_days: int, today: date) -> tuple[int, datetime] | 
         return None
     overdue = steps * nag_days
     return -overdue, send_time(due + timedelta(days=overdue))
+
+
+def nag_plannable_at(day: date) -> datetime:
+    """When the sweep plans the nag that falls on ``day`` (aware UTC): at its send time,
+    or, when that is on an earlier working day, once ``day`` has begun in London
+    (``latest_nag`` offers a nag from its own day on)."""
+    midnight = datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+    return max(midnight, send_time(day))
+
+
+def next_nag_at(
+    due: date, nag_days: int, snoozed_until: date | None, planned: Iterable[int]
+) -> datetime | None:
+    """When the sweep next has to look at an open decision for a nag: the nag after the
+    latest one ``planned`` (nag leads, e.g. -7, -14), or the first nag if none is, but
+    not before the snooze ends (09:00 London on its last day, see ``released_through``).
+    None: no nags (interval 0).
+
+    The sweep plans ``latest_nag`` at that time (several missed nags collapse into one)
+    and moves this on to the nag after the one it planned.
+    """
+    if nag_days <= 0:
+        return None
+    done = max(
+        (-lead // nag_days for lead in planned if lead < 0 and lead % nag_days == 0), default=0
+    )
+    at = nag_plannable_at(due + timedelta(days=(done + 1) * nag_days))
+    if snoozed_until is not None:
+        at = max(at, nine_am_london(snoozed_until))
+    return at
+
+
+def planned_nags(
+    stored: Collection[tuple[int, str]],
+    policy: ReminderPolicy,
+    owner: str | None,
+    sponsor: str | None,
+) -> list[int]:
+    """The nag leads of ``stored`` (lead, recipient) pairs that every recipient has: a
+    nag only counts as planned once nobody it goes to is still missing it."""
+    leads = {lead for lead, _ in stored if lead < 0}
+    return [
+        lead
+        for lead in sorted(leads)
+        if all((lead, who) in stored for who, _ in recipients_for(lead, policy, owner, sponsor))
+    ]
 
 
 def message_id(milestone_id: int, due: date, lead: int, recipient: str, domain: str) -> str:
@@ -134,10 +209,6 @@ def collapse(due: Iterable[D]) -> tuple[list[D], list[tuple[D, D]]]:
 def retry_delay(attempts: int, base_seconds: int = 300, cap_seconds: int = 6 * 3600) -> timedelta:
     """Exponential backoff after a temporary failure: 5 min, 10, 20, ... capped at 6 hours."""
     return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
-
-
-def parse_leads(values: Sequence[int]) -> tuple[int, ...]:
-    return tuple(sorted(set(values), reverse=True))
 
 
 def mail_domain(mail_from: str) -> str:

@@ -1,25 +1,28 @@
-"""The exactly-once core: claim due reminders, then record each attempt's outcome.
+"""The exactly-once core: claim due reminders and digests, then record each attempt.
 
-A reminder row is claimed by a conditional UPDATE whose row count must be 1 (status
-and lease unchanged since it was read), after a ``SELECT ... FOR UPDATE SKIP LOCKED``
-on PostgreSQL so two sweeps share the due rows without waiting on each other; on
-SQLite every write transaction takes the database lock at BEGIN (see engine.py), which
-serialises claims. A claim is a lease: if the claiming process dies, the row becomes
-claimable again when the lease expires and is resent with the same Message-ID.
+Both kinds of row are claimed the same way: the due rows are read (with ``SELECT ...
+FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two senders share them without waiting on
+each other), then claimed in one conditional UPDATE whose condition is the due
+condition itself, so a row another sender took meanwhile is left alone and RETURNING
+says which rows this claim got. On SQLite every write transaction takes the database
+lock at BEGIN (see engine.py), which serialises claims. A claim is a lease: if the
+claiming process dies, the row becomes claimable again when the lease expires and is
+resent with the same Message-ID.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
 
 from sqlalchemy import (
+    ColumnElement,
     Dialect,
-    SQLColumnExpression,
     and_,
     bindparam,
-    delete,
     insert,
     literal,
     null,
@@ -29,20 +32,52 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from tracker.domain.reminders import collapse, released_through
+from tracker.domain.reminders import PlannedReminder, collapse, message_id, released_through
 from tracker.domain.types import MilestoneStatus
 from tracker.store.direct import DirectConnection, Prepared
 from tracker.store.models import DeliveryAttemptRow, DigestRow, MilestoneRow, ReminderRow
-
-PLANNED = "planned"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-COLLAPSED = "collapsed"
-CANCELLED = "cancelled"
+from tracker.store.rows import copy_row
 
 
-@dataclass(frozen=True)
+class OutboxStatus(StrEnum):
+    """Where a reminder or digest row is in its life (the value stored in ``status``)."""
+
+    PLANNED = "planned"  # waiting for its due time (first try, or a retry)
+    SENDING = "sending"  # claimed by a sender (or orphaned until its lease ends)
+    SENT = "sent"
+    FAILED = "failed"  # refused for good, or retried until too old
+    COLLAPSED = "collapsed"  # a missed reminder folded into a more urgent one
+    CANCELLED = "cancelled"  # re-planned away after an attempt (kept for its history)
+    EMPTY = "empty"  # a digest with nothing to report, not sent
+
+
+Claimable = type[ReminderRow] | type[DigestRow]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NextState:
+    """A row's state after one attempt: its status, the reply kept with it and, when it
+    goes back to ``planned``, the time to retry."""
+
+    status: OutboxStatus
+    reply: str
+    retry_at: datetime | None = None
+
+
+class Claimed(Protocol):
+    """What the delivery loop reads of a claimed row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...  # before this claim
+    @property
+    def planned_at(self) -> datetime: ...  # retries give up a while after this
+
+
+@dataclass(frozen=True, kw_only=True)
 class DueReminder:
     id: int
     milestone_id: int
@@ -56,16 +91,53 @@ class DueReminder:
     status: str
     attempts: int
 
+    @property
+    def planned_at(self) -> datetime:
+        return self.send_at
 
-def _due_condition(now: datetime, today: date) -> Any:
-    """Planned rows whose time has come, or claims whose lease ran out (their owner died)."""
-    return or_(
-        and_(ReminderRow.status == PLANNED, ReminderRow.due_at <= now),
-        and_(ReminderRow.status == SENDING, ReminderRow.lease_until < now),
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimedDigest:
+    id: int
+    recipient: str
+    period: str
+    scheduled_at: datetime
+    message_id: str
+    attempts: int
+
+    @property
+    def planned_at(self) -> datetime:
+        return self.scheduled_at
+
+
+def planned_reminder(
+    milestone: MilestoneRow, planned: PlannedReminder, *, domain: str, now: datetime
+) -> ReminderRow:
+    """A new reminder row for one lead (or nag) of a milestone, due at its send time."""
+    mid, due = milestone.id, milestone.due
+    return ReminderRow(
+        **asdict(planned),
+        milestone_id=mid,
+        milestone_due=due,
+        contract_id=milestone.contract_id,
+        message_id=message_id(mid, due, planned.lead, planned.recipient, domain),
+        due_at=planned.send_at,
+        status=OutboxStatus.PLANNED,
+        attempts=0,
+        created_at=now,
+        updated_at=now,
     )
 
 
-def _deliverable_milestone(now: datetime) -> Any:
+def _due_condition(model: Claimable, now: datetime) -> ColumnElement[bool]:
+    """Planned rows whose time has come, or claims whose lease ran out (their owner died)."""
+    return or_(
+        and_(model.status == OutboxStatus.PLANNED, model.due_at <= now),
+        and_(model.status == OutboxStatus.SENDING, model.lease_until < now),
+    )
+
+
+def _deliverable_milestone(now: datetime) -> ColumnElement[bool]:
     """Open and not snoozed: done, cancelled and snoozed milestones send nothing.
 
     A snooze until a day ends at 09:00 London that day (see ``released_through``).
@@ -83,24 +155,13 @@ def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _as_due(row: ReminderRow) -> DueReminder:
-    return DueReminder(
-        id=row.id,
-        milestone_id=row.milestone_id,
-        contract_id=row.contract_id,
-        milestone_due=row.milestone_due,
-        lead=row.lead,
-        recipient=row.recipient,
-        role=row.role,
-        send_at=row.send_at,
-        message_id=row.message_id,
-        status=row.status,
-        attempts=row.attempts,
-    )
+def as_due(row: ReminderRow) -> DueReminder:
+    """A reminder row as the sweep carries it (a plain value, free of the session)."""
+    return copy_row(DueReminder, row)
 
 
 async def due_reminders(
-    session: AsyncSession, now: datetime, today: date, *, limit: int, lock: bool
+    session: AsyncSession, now: datetime, *, limit: int, lock: bool
 ) -> list[DueReminder]:
     """Due rows (oldest first) for deliverable milestones; locked and skipped-if-locked
     on PostgreSQL when ``lock``. The query is a range scan on (status, due_at)."""
@@ -116,138 +177,145 @@ async def due_reminders(
     )
     statement = (
         select(ReminderRow)
-        .where(_due_condition(now, today), deliverable == 1)
+        .where(_due_condition(ReminderRow, now), deliverable == 1)
         .order_by(ReminderRow.due_at, ReminderRow.id)
         .limit(limit)
     )
     if lock and _is_postgres(session):
         statement = statement.with_for_update(skip_locked=True, of=ReminderRow)
-    return [_as_due(row) for row in (await session.execute(statement)).scalars()]
+    return [as_due(row) for row in (await session.execute(statement)).scalars()]
 
 
 async def _companions(
-    session: AsyncSession, picked: list[DueReminder], now: datetime, lock: bool
+    session: AsyncSession, picked: list[DueReminder], now: datetime
 ) -> list[DueReminder]:
-    """Every due row of the picked (milestone, recipient) pairs, so collapsing sees all
-    missed leads of a pair even when the batch limit cut through them."""
+    """Every due row of the picked (milestone, recipient) pairs, locked, so collapsing
+    sees all missed leads of a pair even when the batch limit cut through them."""
     milestone_ids = sorted({r.milestone_id for r in picked})
     statement = select(ReminderRow).where(
-        ReminderRow.milestone_id.in_(milestone_ids), _due_condition(now, now.date())
+        ReminderRow.milestone_id.in_(milestone_ids), _due_condition(ReminderRow, now)
     )
-    if lock and _is_postgres(session):
+    if _is_postgres(session):
         statement = statement.with_for_update(skip_locked=True)
     pairs = {(r.milestone_id, r.recipient) for r in picked}
-    rows = [_as_due(row) for row in (await session.execute(statement)).scalars()]
+    rows = [as_due(row) for row in (await session.execute(statement)).scalars()]
     return [r for r in rows if (r.milestone_id, r.recipient) in pairs]
 
 
-Claimable = type[ReminderRow] | type[DigestRow]
-
-
-async def take(
+async def _take_due(
     session: AsyncSession,
     model: Claimable,
-    row_id: int,
-    seen_status: str,
-    values: dict[str, Any],
+    ids: Sequence[int],
     now: datetime,
-) -> bool:
-    """Conditional update: succeeds only if nobody changed the row since we read it.
+    values: dict[str, Any],
+) -> set[int]:
+    """Change the rows among ``ids`` that are still due, in one conditional UPDATE.
 
-    A row seen as ``sending`` is only taken when its lease has run out (its owner died).
+    The condition is the due condition itself, so a row another sender claimed (or that
+    was sent, or re-planned) since we read it is left alone; RETURNING says which rows
+    this statement got. One statement per batch rather than one per row: at 100 rows a
+    batch, per-row claims cost more than a millisecond per message sent.
     """
-    condition = [model.id == row_id, model.status == seen_status]
-    if seen_status == SENDING:
-        condition.append(model.lease_until < now)
+    if not ids:
+        return set()
     result = await session.execute(
         update(model)
-        .where(*condition)
+        .where(model.id.in_(list(ids)), _due_condition(model, now))
         .values(**values, updated_at=now)
+        .returning(model.id)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    return set(result.scalars())
 
 
-def claim_values(
-    instance: str, now: datetime, lease: timedelta, attempts: int | SQLColumnExpression[int]
-) -> dict[str, Any]:
-    """A claim's new values; ``attempts`` is the count before it (a number, or the
-    column itself when many rows are claimed in one statement)."""
-    return {
-        "status": SENDING,
+async def claim_rows(
+    session: AsyncSession,
+    model: Claimable,
+    ids: Sequence[int],
+    *,
+    now: datetime,
+    instance: str,
+    lease: timedelta,
+) -> set[int]:
+    """Claim the rows among ``ids`` that are still due, for ``instance``; their ids.
+
+    Each claimed row's attempt count goes up by one (the column itself, not a value read
+    earlier, so the count is right whoever touched the row last); the caller commits.
+    """
+    values = {
+        "status": OutboxStatus.SENDING,
         "claimed_by": instance,
         "lease_until": now + lease,
-        "attempts": attempts + 1,
+        "attempts": model.attempts + 1,
     }
+    return await _take_due(session, model, ids, now, values)
 
 
 async def claim_batch(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    today: date,
-    instance: str,
-    lease: timedelta,
-    limit: int,
+    session: AsyncSession, *, now: datetime, instance: str, lease: timedelta, limit: int
 ) -> list[DueReminder]:
     """Claim up to ``limit`` messages' worth of due reminders and commit the claim.
 
     Missed leads of one milestone for one recipient collapse into the most urgent one,
     which alone is claimed; the others are marked collapsed (kept in the history).
     """
-    picked = await due_reminders(session, now, today, limit=limit, lock=True)
+    picked = await due_reminders(session, now, limit=limit, lock=True)
     if not picked:
         await session.commit()
         return []
-    chosen, collapsed = collapse(await _companions(session, picked, now, lock=True))
-    claimed_ids = await _take_due(session, [row.id for row in chosen], now, today, instance, lease)
-    claimed = [row for row in chosen if row.id in claimed_ids]
+    chosen, collapsed = collapse(await _companions(session, picked, now))
+    ids = [row.id for row in chosen]
+    claimed_ids = await claim_rows(
+        session, ReminderRow, ids, now=now, instance=instance, lease=lease
+    )
+    folded: dict[int, list[int]] = {}
     for row, into in collapsed:
         if into.id in claimed_ids:
-            changes = {"status": COLLAPSED, "collapsed_into": into.id}
-            await take(session, ReminderRow, row.id, row.status, changes, now)
+            folded.setdefault(into.id, []).append(row.id)
+    for into_id, row_ids in folded.items():
+        changes = {"status": OutboxStatus.COLLAPSED, "collapsed_into": into_id}
+        await _take_due(session, ReminderRow, row_ids, now, changes)
     await session.commit()
-    return claimed
+    return [row for row in chosen if row.id in claimed_ids]
 
 
-async def _take_due(
+async def claim_digests(
     session: AsyncSession,
-    ids: list[int],
+    *,
     now: datetime,
-    today: date,
     instance: str,
     lease: timedelta,
-) -> set[int]:
-    """Claim the rows among ``ids`` that are still due, in one conditional UPDATE.
-
-    The condition is the due condition itself, so a row another sweep claimed (or that
-    was sent, or re-planned) since we read it is left alone; RETURNING says which rows
-    this claim got. One statement per batch rather than one per row: at 100 rows a
-    batch, per-row claims cost more than a millisecond per message sent.
-    """
-    if not ids:
-        return set()
-    result = await session.execute(
-        update(ReminderRow)
-        .where(ReminderRow.id.in_(ids), _due_condition(now, today))
-        .values(**claim_values(instance, now, lease, ReminderRow.attempts), updated_at=now)
-        .returning(ReminderRow.id)
-        .execution_options(synchronize_session=False)
+    limit: int,
+    only: Sequence[str] | None = None,
+) -> list[ClaimedDigest]:
+    """Claim up to ``limit`` due digests (oldest first; ``only`` these people's, if
+    given) in one statement, and commit the claim."""
+    due = (
+        select(DigestRow)
+        .where(_due_condition(DigestRow, now))
+        .order_by(DigestRow.due_at, DigestRow.id)
+        .limit(limit)
     )
-    return set(result.scalars())
+    if only:
+        due = due.where(DigestRow.recipient.in_(list(only)))
+    if _is_postgres(session):
+        due = due.with_for_update(skip_locked=True)
+    picked = [copy_row(ClaimedDigest, row) for row in (await session.execute(due)).scalars()]
+    ids = [claim.id for claim in picked]
+    claimed = await claim_rows(session, DigestRow, ids, now=now, instance=instance, lease=lease)
+    await session.commit()
+    return [claim for claim in picked if claim.id in claimed]
 
 
 async def record_attempt(
     connection: AsyncConnection | DirectConnection,
     model: Claimable,
     row_id: int,
+    state: NextState,
     *,
+    outcome: str,
     instance: str,
     now: datetime,
-    outcome: str,
-    reply: str,
-    new_status: str,
-    retry_at: datetime | None = None,
 ) -> bool:
     """Store one attempt and the row's new state, if we still hold the claim.
 
@@ -258,70 +326,115 @@ async def record_attempt(
     message, so it goes straight to the driver (see :mod:`tracker.store.direct`); a
     sender holds one :class:`DirectConnection` for its whole batch.
     """
-    if isinstance(connection, DirectConnection):
-        direct = connection
-    else:
-        direct = await DirectConnection.of(connection)
-    key = (model, new_status, direct.dialect.name)
-    if key not in _RECORD_STATEMENTS:
-        _RECORD_STATEMENTS[key] = _record_statements(model, new_status, direct.dialect)
-    attempt, change = _RECORD_STATEMENTS[key]
-    link = "a_reminder" if model is ReminderRow else "a_digest"
-    counts = await direct.transaction(
-        [
-            (attempt, {"a_at": now, "a_outcome": outcome, "a_reply": reply[:2000],
-                       "a_instance": instance, "a_reminder": None, "a_digest": None,
-                       link: row_id}),
-            (change, {"p_id": row_id, "p_instance": instance, "p_status": new_status,
-                      "p_reply": reply[:2000], "p_now": now, "p_due": retry_at or now}),
-        ]
-    )  # fmt: skip
+    direct = await _direct(connection)
+    attempt = _attempt_statement(direct.dialect)
+    change = _change_statement(model, state.status, direct.dialect)
+    reply = state.reply[:2000]
+    links: dict[str, int | None] = {"a_reminder": None, "a_digest": None}
+    links["a_reminder" if model is ReminderRow else "a_digest"] = row_id
+    attempt_params = {
+        "a_at": now,
+        "a_outcome": outcome,
+        "a_reply": reply,
+        "a_instance": instance,
+        **links,
+    }
+    change_params = {
+        "p_id": row_id,
+        "p_instance": instance,
+        "p_status": state.status.value,
+        "p_reply": reply,
+        "p_now": now,
+        "p_due": state.retry_at or now,
+    }
+    counts = await direct.transaction([(attempt, attempt_params), (change, change_params)])
     return counts[1] == 1
 
 
-#: Compiled record statements by (model, new status, dialect name).
-_RECORD_STATEMENTS: dict[tuple[Claimable, str, str], tuple[Prepared, Prepared]] = {}
-
-
-def _record_statements(
-    model: Claimable, new_status: str, dialect: Dialect
-) -> tuple[Prepared, Prepared]:
-    """(attempt INSERT, row UPDATE) for an outcome, compiled for ``dialect``.
-
-    The UPDATE applies only while the row is still ours (``sending``, claimed by us).
-    A sent row gets its ``sent_at``; a row to retry goes back to ``planned``, due at
-    its retry time and unclaimed.
-    """
-    values: dict[str, Any] = {
-        "status": bindparam("p_status"),
-        "last_reply": bindparam("p_reply"),
-        "updated_at": bindparam("p_now"),
+async def mark_empty(
+    connection: AsyncConnection | DirectConnection,
+    model: Claimable,
+    row_id: int,
+    *,
+    instance: str,
+    now: datetime,
+) -> bool:
+    """Close a claimed row that had nothing to send (a digest with nothing to report),
+    unsent: kept as ``empty`` so its period is decided once, not every minute. No attempt
+    is recorded (none was made). False when the claim was lost."""
+    direct = await _direct(connection)
+    change = _change_statement(model, OutboxStatus.EMPTY, direct.dialect)
+    params = {
+        "p_id": row_id,
+        "p_instance": instance,
+        "p_status": OutboxStatus.EMPTY.value,
+        "p_now": now,
     }
-    if new_status == SENT:
-        values["sent_at"] = bindparam("p_now")
-    if new_status == PLANNED:
-        values.update(due_at=bindparam("p_due"), claimed_by=null(), lease_until=null())
-    change = (
-        update(model)
-        .where(
-            model.id == bindparam("p_id"),
-            model.status == SENDING,
-            model.claimed_by == bindparam("p_instance"),
+    return (await direct.transaction([(change, params)]))[0] == 1
+
+
+async def _direct(connection: AsyncConnection | DirectConnection) -> DirectConnection:
+    if isinstance(connection, DirectConnection):
+        return connection
+    return await DirectConnection.of(connection)
+
+
+#: Compiled statements by (model, new status or None for the attempt, dialect name).
+_STATEMENTS: dict[tuple[Claimable | None, str | None, str], Prepared] = {}
+
+
+def _attempt_statement(dialect: Dialect) -> Prepared:
+    """The attempt INSERT (``a_reminder`` or ``a_digest`` set), compiled for ``dialect``."""
+    key = (None, None, dialect.name)
+    if key not in _STATEMENTS:
+        columns = {
+            "at": "a_at",
+            "outcome": "a_outcome",
+            "reply": "a_reply",
+            "instance": "a_instance",
+            "reminder_id": "a_reminder",
+            "digest_id": "a_digest",
+        }
+        values: dict[str, Any] = {column: bindparam(name) for column, name in columns.items()}
+        _STATEMENTS[key] = Prepared.compile(insert(DeliveryAttemptRow).values(values), dialect)
+    return _STATEMENTS[key]
+
+
+def _change_statement(model: Claimable, new_status: OutboxStatus, dialect: Dialect) -> Prepared:
+    """The row UPDATE for an outcome, compiled for ``dialect``.
+
+    It applies only while the row is still ours (``sending``, claimed by us). A sent row
+    gets its ``sent_at``; a row to retry goes back to ``planned``, due at its retry time
+    and unclaimed; an empty digest is unclaimed, with no reply to keep.
+    """
+    key = (model, new_status, dialect.name)
+    if key not in _STATEMENTS:
+        values: dict[str, Any] = {"status": bindparam("p_status"), "updated_at": bindparam("p_now")}
+        if new_status != OutboxStatus.EMPTY:
+            values["last_reply"] = bindparam("p_reply")
+        if new_status == OutboxStatus.SENT:
+            values["sent_at"] = bindparam("p_now")
+        if new_status == OutboxStatus.PLANNED:
+            values["due_at"] = bindparam("p_due")
+        if new_status in (OutboxStatus.PLANNED, OutboxStatus.EMPTY):
+            values.update(claimed_by=null(), lease_until=null())
+        change = (
+            update(model)
+            .where(
+                model.id == bindparam("p_id"),
+                model.status == OutboxStatus.SENDING,
+                model.claimed_by == bindparam("p_instance"),
+            )
+            .values(**values)
         )
-        .values(**values)
-    )
-    attempt = insert(DeliveryAttemptRow).values(
-        at=bindparam("a_at"), outcome=bindparam("a_outcome"), reply=bindparam("a_reply"),
-        instance=bindparam("a_instance"), reminder_id=bindparam("a_reminder"),
-        digest_id=bindparam("a_digest"),
-    )  # fmt: skip
-    return Prepared.compile(attempt, dialect), Prepared.compile(change, dialect)
+        _STATEMENTS[key] = Prepared.compile(change, dialect)
+    return _STATEMENTS[key]
 
 
 async def release(
     session: AsyncSession,
     model: Claimable,
-    claims: list[tuple[int, int]],
+    claims: Sequence[Claimed],
     *,
     instance: str,
     now: datetime,
@@ -329,28 +442,24 @@ async def release(
 ) -> None:
     """Give claims back untried (a stop request, or the mail server refused our login).
 
-    ``claims`` are (row id, attempts before the claim): an untried claim costs no attempt.
+    An untried claim costs no attempt: each row gets back its count from before the claim.
     """
-    for row_id, attempts in claims:
+    for claim in claims:
         await session.execute(
             update(model)
-            .where(model.id == row_id, model.claimed_by == instance, model.status == SENDING)
+            .where(
+                model.id == claim.id,
+                model.claimed_by == instance,
+                model.status == OutboxStatus.SENDING,
+            )
             .values(
-                status=PLANNED,
+                status=OutboxStatus.PLANNED,
                 due_at=retry_at,
                 claimed_by=None,
                 lease_until=None,
-                attempts=attempts,
+                attempts=claim.attempts,
                 updated_at=now,
             )
             .execution_options(synchronize_session=False)
         )
     await session.commit()
-
-
-async def drop_planned(session: AsyncSession, reminder_ids: list[int]) -> None:
-    """Delete planned rows never attempted (a re-plan made them moot)."""
-    if reminder_ids:
-        await session.execute(
-            delete(ReminderRow).where(ReminderRow.id.in_(reminder_ids), ReminderRow.attempts == 0)
-        )

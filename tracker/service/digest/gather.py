@@ -83,7 +83,7 @@ from tracker.store.models import (
     ReminderRow,
     WatcherRow,
 )
-from tracker.store.outbox import FAILED, SENT
+from tracker.store.outbox import OutboxStatus
 
 UPCOMING_DAYS = 56  # "decisions due in the next 8 weeks"
 ENDING_DAYS = 365  # "contracts ending within 12 months"
@@ -490,7 +490,7 @@ async def _last_sent(session: AsyncSession, by_person: _ByPerson) -> dict[str, d
     """When each person's last digest went out (those who never had one are left out)."""
     statement = (
         select(DigestRow.recipient, func.max(DigestRow.sent_at))
-        .where(by_person(DigestRow.recipient), DigestRow.status == SENT)
+        .where(by_person(DigestRow.recipient), DigestRow.status == OutboxStatus.SENT)
         .group_by(DigestRow.recipient)
     )
     rows = (await session.execute(statement)).all()
@@ -515,7 +515,7 @@ async def _failures(
         .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
         .where(
             among(contract_id, list(refs)),
-            ReminderRow.status == FAILED,
+            ReminderRow.status == OutboxStatus.FAILED,
             ReminderRow.updated_at >= since,
         )
         .order_by(ReminderRow.updated_at.desc(), ReminderRow.id.desc())

@@ -1,10 +1,10 @@
 """Sending digests exactly once per person and period, through the reminders' outbox core.
 
 Each tick plans the current period's row for everyone due one (unique on recipient and
-period, so planning twice, or on two instances, makes one row), claims due rows with
-the same conditional update and lease as reminders, and sends or, for an empty digest,
-records it as empty. Only the latest period is planned: a missed Monday is caught up
-once, not once per missed week.
+period, so planning twice, or on two instances, makes one row), claims a batch of due
+rows with the same conditional update and lease as reminders, and hands it to the same
+delivery loop, which sends each or, for an empty digest, closes it as empty. Only the
+latest period is planned: a missed Monday is caught up once, not once per missed week.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from tracker.domain.digest import current_period, digest_message_id
 from tracker.domain.reminders import mail_domain
 from tracker.errors import InvalidValue
 from tracker.mail.digest import build_digest, render_digest
+from tracker.mail.mime import OutgoingMessage
 from tracker.mail.model import DigestEmail
 from tracker.mail.transport import Transport
 from tracker.service.app import App
@@ -32,35 +33,18 @@ from tracker.service.digest.gather import (
     schedules,
     send_empty,
 )
-from tracker.service.outbox import deliver_claimed, next_state
+from tracker.service.outbox import Batch, deliver
 from tracker.store.models import DigestRow
-from tracker.store.outbox import (
-    PLANNED,
-    SENDING,
-    claim_values,
-    record_attempt,
-    take,
-)
+from tracker.store.outbox import ClaimedDigest, OutboxStatus, claim_digests
 
-EMPTY = "empty"
 BATCH = 200
 
 
-@dataclass(frozen=True)
-class ClaimedDigest:
-    id: int
-    recipient: str
-    period: str
-    scheduled_at: datetime
-    message_id: str
-    attempts: int
-
-
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class DigestResult:
     recipient: str
     period: str
-    status: str
+    status: OutboxStatus
     reply: str
 
 
@@ -70,8 +54,8 @@ class DigestReport:
     results: list[DigestResult] = field(default_factory=list)
 
     def summary(self) -> str:
-        sent = sum(1 for r in self.results if r.status == "sent")
-        empty = sum(1 for r in self.results if r.status == EMPTY)
+        sent = sum(1 for r in self.results if r.status == OutboxStatus.SENT)
+        empty = sum(1 for r in self.results if r.status == OutboxStatus.EMPTY)
         other = len(self.results) - sent - empty
         return f"{sent} digests sent, {empty} empty (not sent), {other} to retry or failed"
 
@@ -111,11 +95,16 @@ async def plan_digests(app: App, only: Sequence[str] | None = None) -> int:
                 continue
             period = current_period(app.now, plan.frequency, plan.weekday, plan.at)
             wanted[(person, period.key)] = DigestRow(
-                recipient=person, period=period.key, scheduled_at=period.scheduled_at,
-                status=PLANNED, attempts=0, due_at=period.scheduled_at,
+                recipient=person,
+                period=period.key,
+                scheduled_at=period.scheduled_at,
+                status=OutboxStatus.PLANNED,
+                attempts=0,
+                due_at=period.scheduled_at,
                 message_id=digest_message_id(person, period.key, domain),
-                created_at=app.now, updated_at=app.now,
-            )  # fmt: skip
+                created_at=app.now,
+                updated_at=app.now,
+            )
         inserted = await _insert_missing(session, list(wanted.values()))
         await session.commit()
     return inserted
@@ -149,45 +138,6 @@ async def _insert_missing(session: AsyncSession, rows: list[DigestRow]) -> int:
     return len(missing)
 
 
-async def claim_digests(
-    session: AsyncSession,
-    app: App,
-    instance: str,
-    lease: timedelta,
-    limit: int,
-    only: Sequence[str] | None = None,
-) -> list[ClaimedDigest]:
-    due = (
-        select(DigestRow)
-        .where(
-            ((DigestRow.status == PLANNED) & (DigestRow.due_at <= app.now))
-            | ((DigestRow.status == SENDING) & (DigestRow.lease_until < app.now))
-        )
-        .order_by(DigestRow.due_at, DigestRow.id)
-        .limit(limit)
-    )
-    if only:
-        due = due.where(DigestRow.recipient.in_(list(only)))
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    claimed = []
-    for row in (await session.execute(due)).scalars().all():
-        values = claim_values(instance, app.now, lease, row.attempts)
-        if await take(session, DigestRow, row.id, row.status, values, app.now):
-            claimed.append(
-                ClaimedDigest(
-                    row.id,
-                    row.recipient,
-                    row.period,
-                    row.scheduled_at,
-                    row.message_id,
-                    row.attempts,
-                )
-            )
-    await session.commit()
-    return claimed
-
-
 async def _compose_batch(
     app: App, claimed: list[ClaimedDigest], cache: FactsCache
 ) -> list[DigestEmail]:
@@ -209,21 +159,6 @@ async def _compose_batch(
     return emails
 
 
-async def _mark_empty(app: App, claim: ClaimedDigest, instance: str) -> None:
-    async with app.session() as session:
-        await session.execute(
-            update(DigestRow)
-            .where(
-                DigestRow.id == claim.id,
-                DigestRow.claimed_by == instance,
-                DigestRow.status == SENDING,
-            )
-            .values(status=EMPTY, claimed_by=None, lease_until=None, updated_at=app.now)
-            .execution_options(synchronize_session=False)
-        )
-        await session.commit()
-
-
 async def send_digests(
     app: App,
     transport: Transport,
@@ -237,42 +172,31 @@ async def send_digests(
     stop = should_stop or (lambda: False)
     report = DigestReport(planned=await plan_digests(app, only))
     lease = timedelta(seconds=app.settings.lease_seconds)
-    max_age = timedelta(hours=app.settings.retry_max_hours)
     allow_empty = send_empty(app)
     cache = FactsCache()  # each contract read once per run, not once per batch
+
+    def build(claim: ClaimedDigest, email: DigestEmail) -> OutgoingMessage | None:
+        return None if email.is_empty and not allow_empty else build_digest(email)
+
+    def done(claim: ClaimedDigest, email: DigestEmail, status: OutboxStatus, reply: str) -> None:
+        result = DigestResult(
+            recipient=claim.recipient, period=claim.period, status=status, reply=reply
+        )
+        report.results.append(result)
+        if on_result is not None:
+            on_result(result)
+
     while not stop():
         async with app.session() as session:
-            claimed = await claim_digests(session, app, instance, lease, BATCH, only)
+            claimed = await claim_digests(
+                session, now=app.now, instance=instance, lease=lease, limit=BATCH, only=only
+            )
         if not claimed:
             break
         emails = await _compose_batch(app, claimed, cache)
-
-        async def send_one(item: tuple[ClaimedDigest, DigestEmail]) -> None:
-            claim, email = item
-            if email.is_empty and not allow_empty:
-                await _mark_empty(app, claim, instance)
-                result = DigestResult(claim.recipient, claim.period, EMPTY, "nothing to report")
-            else:
-                message = build_digest(email)
-                outcome = (await transport.send(message, [claim.recipient]))[claim.recipient]
-                status, retry_at, reply = next_state(
-                    claim.scheduled_at, claim.attempts + 1, outcome, app.now, max_age
-                )
-                async with app.engine.connect() as connection:
-                    await record_attempt(
-                        connection, DigestRow, claim.id, instance=instance, now=app.now,
-                        outcome=outcome.outcome.value, reply=reply, new_status=status,
-                        retry_at=retry_at,
-                    )  # fmt: skip
-                result = DigestResult(claim.recipient, claim.period, status, reply)
-            report.results.append(result)
-            if on_result is not None:
-                on_result(result)
-
-        await deliver_claimed(
-            app, transport, DigestRow, list(zip(claimed, emails, strict=True)), send_one,
-            instance=instance, claim_of=lambda item: (item[0].id, item[0].attempts), stop=stop,
-        )  # fmt: skip
+        items = list(zip(claimed, emails, strict=True))
+        batch = Batch(model=DigestRow, items=items, build=build, done=done)
+        await deliver(app, transport, batch, instance=instance, stop=stop)
     return report
 
 
@@ -294,10 +218,15 @@ async def preview_digests(
             plan = plans[person]
             frequency = "weekly" if plan.frequency == "off" else plan.frequency
             period = current_period(app.now, frequency, plan.weekday, plan.at)
-            result.append(
-                (person, compose(app, batch, person, message_id=digest_message_id(person, period.key, domain),
-                                 period_label=period.label, frequency=frequency))
-            )  # fmt: skip
+            email = compose(
+                app,
+                batch,
+                person,
+                message_id=digest_message_id(person, period.key, domain),
+                period_label=period.label,
+                frequency=frequency,
+            )
+            result.append((person, email))
     return result
 
 

@@ -21,6 +21,7 @@ from tracker.domain.dates import (
 from tracker.domain.emails import parse_email, parse_email_list
 from tracker.domain.milestones import publication_due
 from tracker.domain.money import parse_money, parse_optional_money
+from tracker.domain.reminders import normalise_leads
 from tracker.domain.text import parse_optional_text, parse_positive_int, parse_text
 from tracker.domain.types import (
     MANUAL_KINDS,
@@ -150,7 +151,7 @@ def parse_leads(value: object, field_name: str) -> tuple[int, ...]:
     else:
         raise InvalidValue(field_name, _brief(value), "must be a list of days, e.g. 120,60,30")
     leads = [parse_positive_int(p, field_name, maximum=3650) for p in parts]
-    return tuple(sorted(set(leads), reverse=True))
+    return normalise_leads(leads)
 
 
 def parse_policy_entry(kind_name: object, raw: object, name: str) -> PolicyInput:

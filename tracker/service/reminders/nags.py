@@ -9,23 +9,21 @@ whose time has come, by index range scans.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any, Protocol, cast
 
 from sqlalchemy import CompoundSelect, Integer, Table, bindparam, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.domain.calendar import LONDON
 from tracker.domain.reminders import (
-    SEND_TIME,
     ReminderPolicy,
     latest_nag,
     mail_domain,
-    message_id,
-    recipients_for,
+    next_nag_at,
+    planned_nags,
     released_through,
-    send_time,
+    reminders_for,
 )
 from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
 from tracker.policy import Policy
@@ -33,7 +31,7 @@ from tracker.service.app import App
 from tracker.service.reminders.policy import contract_policy
 from tracker.store.filters import one_of
 from tracker.store.models import ContractPolicyRow, ContractRow, MilestoneRow, ReminderRow
-from tracker.store.outbox import PLANNED
+from tracker.store.outbox import planned_reminder
 from tracker.store.types import UTCDateTime
 
 Key = tuple[int, date, int, str]
@@ -80,9 +78,14 @@ _MOVE = (
 
 
 def _latest_nag_rows(
-    app: App, milestone: MilestoneRow, rule: ReminderPolicy, owner: str | None,
-    sponsor: str | None, stored: set[tuple[int, str]], domain: str,
-) -> list[ReminderRow]:  # fmt: skip
+    app: App,
+    milestone: MilestoneRow,
+    rule: ReminderPolicy,
+    *,
+    owner: str | None,
+    sponsor: str | None,
+    stored: set[tuple[int, str]],
+) -> list[ReminderRow]:
     """The milestone's latest nag, one row per recipient, if it is due and some recipient
     has no row for it yet (those that have are left be by the insert); ``stored`` gains
     the (lead, recipient) of the rows returned."""
@@ -90,20 +93,46 @@ def _latest_nag_rows(
     if nag is None or nag[1] > app.now:
         return []
     lead, send_at = nag
-    people = recipients_for(lead, rule, owner, sponsor)
-    if all((lead, who) in stored for who, _ in people):
+    planned = reminders_for(lead, send_at, rule, owner, sponsor)
+    if all((lead, p.recipient) in stored for p in planned):
         return []
-    stored.update((lead, who) for who, _ in people)
-    return [
-        ReminderRow(
-            milestone_id=milestone.id, contract_id=milestone.contract_id,
-            milestone_due=milestone.due, lead=lead, recipient=recipient, role=role,
-            send_at=send_at, due_at=send_at, status=PLANNED, attempts=0,
-            message_id=message_id(milestone.id, milestone.due, lead, recipient, domain),
-            created_at=app.now, updated_at=app.now,
+    stored.update((lead, p.recipient) for p in planned)
+    domain = mail_domain(app.settings.mail_from)
+    return [planned_reminder(milestone, p, domain=domain, now=app.now) for p in planned]
+
+
+async def _overrides(
+    session: AsyncSession, dialect: str, contract_ids: list[int]
+) -> dict[int, list[ContractPolicyRow]]:
+    """The contracts' own policy rows, by contract id."""
+    found = await session.scalars(
+        select(ContractPolicyRow).where(
+            one_of(dialect, ContractPolicyRow.contract_id, contract_ids, Integer())
         )
-        for recipient, role in people
-    ]  # fmt: skip
+    )
+    overrides: dict[int, list[ContractPolicyRow]] = {}
+    for p in found:
+        overrides.setdefault(p.contract_id, []).append(p)
+    return overrides
+
+
+async def _stored_nags(
+    session: AsyncSession, dialect: str, milestone_ids: list[int]
+) -> dict[tuple[int, date], set[tuple[int, str]]]:
+    """The (lead, recipient) of the nag rows kept, by (milestone id, due date)."""
+    columns = (
+        ReminderRow.milestone_id,
+        ReminderRow.milestone_due,
+        ReminderRow.lead,
+        ReminderRow.recipient,
+    )
+    of_these = one_of(dialect, ReminderRow.milestone_id, milestone_ids, Integer())
+    stored: dict[tuple[int, date], set[tuple[int, str]]] = {}
+    for mid, due, lead, recipient in await session.execute(
+        select(*columns).where(of_these, ReminderRow.lead < 0)
+    ):
+        stored.setdefault((mid, due), set()).add((lead, recipient))
+    return stored
 
 
 async def _nag_work(
@@ -126,27 +155,9 @@ async def _nag_work(
     if not rows:
         return [], []
     dialect = session.get_bind().dialect.name
-    contract_ids = sorted({m.contract_id for m, _, _ in rows})
-    overrides: dict[int, list[ContractPolicyRow]] = {}
-    for p in await session.scalars(
-        select(ContractPolicyRow).where(
-            one_of(dialect, ContractPolicyRow.contract_id, contract_ids, Integer())
-        )
-    ):
-        overrides.setdefault(p.contract_id, []).append(p)
-    stored: dict[tuple[int, date], set[tuple[int, str]]] = {}
-    for mid, due, lead, recipient in await session.execute(
-        select(
-            ReminderRow.milestone_id, ReminderRow.milestone_due, ReminderRow.lead,
-            ReminderRow.recipient,
-        ).where(
-            one_of(dialect, ReminderRow.milestone_id, [m.id for m, _, _ in rows], Integer()),
-            ReminderRow.lead < 0,
-        )
-    ):  # fmt: skip
-        stored.setdefault((mid, due), set()).add((lead, recipient))
+    overrides = await _overrides(session, dialect, sorted({m.contract_id for m, _, _ in rows}))
+    stored = await _stored_nags(session, dialect, [m.id for m, _, _ in rows])
     released = released_through(app.now)
-    domain = mail_domain(app.settings.mail_from)
     nags: list[ReminderRow] = []
     moves: list[dict[str, Any]] = []
     for milestone, owner, sponsor in rows:
@@ -156,15 +167,30 @@ async def _nag_work(
         held = milestone.snoozed_until is not None and milestone.snoozed_until > released
         if milestone.status == MilestoneStatus.OPEN.value and kind in DECISION_KINDS and not held:
             rule = contract_policy(app.policy, policies, kind)
-            nags += _latest_nag_rows(app, milestone, rule, owner, sponsor, mine, domain)
+            nags += _latest_nag_rows(
+                app, milestone, rule, owner=owner, sponsor=sponsor, stored=mine
+            )
         new = nag_schedule(milestone, app.policy, policies, owner, sponsor, mine)
         old = (milestone.next_nag_at, milestone.nag_default_days)
         if new != old:
-            moves.append(
-                {"m_id": milestone.id, "old_next": old[0], "old_default": old[1],
-                 "new_next": new[0], "new_default": new[1]}
-            )  # fmt: skip
+            moves.append(_move(milestone.id, old=old, new=new))
     return nags, moves
+
+
+def _move(
+    milestone_id: int,
+    *,
+    old: tuple[datetime | None, int | None],
+    new: tuple[datetime | None, int | None],
+) -> dict[str, Any]:
+    """The parameters of ``_MOVE`` for one milestone."""
+    return {
+        "m_id": milestone_id,
+        "old_next": old[0],
+        "old_default": old[1],
+        "new_next": new[0],
+        "new_default": new[1],
+    }
 
 
 async def nags_due(session: AsyncSession, app: App) -> list[ReminderRow]:
@@ -203,40 +229,6 @@ async def plan_nags(session: AsyncSession, app: App) -> int:
     return inserted
 
 
-def nag_plannable_at(day: date) -> datetime:
-    """When the sweep plans the nag that falls on ``day`` (aware UTC): at its send time,
-    or, when that is on an earlier working day, once ``day`` has begun in London
-    (``latest_nag`` offers a nag from its own day on)."""
-    midnight = datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
-    return max(midnight, send_time(day))
-
-
-def snooze_end(until: date) -> datetime:
-    """When a snooze until ``until`` is over: 09:00 London that day (``released_through``)."""
-    return datetime.combine(until, SEND_TIME, tzinfo=LONDON).astimezone(UTC)
-
-
-def next_nag_at(
-    due: date, nag_days: int, snoozed_until: date | None, planned: Iterable[int]
-) -> datetime | None:
-    """When the sweep next has to look at an open decision for a nag: the nag after the
-    latest one ``planned`` (nag leads, e.g. -7, -14), or the first nag if none is, but
-    not before the snooze ends. None: no nags (interval 0).
-
-    The sweep plans ``latest_nag`` at that time (several missed nags collapse into one)
-    and moves this on to the nag after the one it planned.
-    """
-    if nag_days <= 0:
-        return None
-    done = max(
-        (-lead // nag_days for lead in planned if lead < 0 and lead % nag_days == 0), default=0
-    )
-    at = nag_plannable_at(due + timedelta(days=(done + 1) * nag_days))
-    if snoozed_until is not None:
-        at = max(at, snooze_end(snoozed_until))
-    return at
-
-
 class Nagged(Protocol):
     """What the nag schedule reads of a milestone (a MilestoneRow, or bench rows)."""
 
@@ -273,12 +265,7 @@ def nag_schedule(
     default = None if own else policy.reminder_rule(kind).nag_days
     if not (owner or sponsor):
         return None, default  # nobody to nag; a new owner comes with a re-plan
-    leads = {lead for lead, _ in stored if lead < 0}
-    planned = [
-        lead
-        for lead in leads
-        if all((lead, who) in stored for who, _ in recipients_for(lead, rule, owner, sponsor))
-    ]
+    planned = planned_nags(stored, rule, owner, sponsor)
     return next_nag_at(milestone.due, rule.nag_days, milestone.snoozed_until, planned), default
 
 
@@ -290,9 +277,7 @@ def schedule_nags(row: ContractRow, policy: Policy, existing: Iterable[Key]) -> 
         if lead < 0:
             stored.setdefault((milestone_id, due), set()).add((lead, recipient))
     for milestone in row.milestones:
-        value = nag_schedule(
-            milestone, policy, row.policies, row.owner, row.sponsor,
-            stored.get((milestone.id, milestone.due), set()),
-        )  # fmt: skip
+        mine = stored.get((milestone.id, milestone.due), set())
+        value = nag_schedule(milestone, policy, row.policies, row.owner, row.sponsor, mine)
         if (milestone.next_nag_at, milestone.nag_default_days) != value:
             milestone.next_nag_at, milestone.nag_default_days = value

@@ -13,46 +13,35 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.calendar import LONDON
-from tracker.domain.reminders import (
-    mail_domain,
-    message_id,
-    plan_leads,
-)
-from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
+from tracker.domain.reminders import PlannedReminder, mail_domain, plan_leads, remindable
+from tracker.domain.types import MilestoneKind
 from tracker.policy import Policy
 from tracker.service.derive import sync_milestones
 from tracker.service.reminders.nags import schedule_nags
 from tracker.service.reminders.policy import contract_policy
 from tracker.store.models import ContractRow, EventRow, MilestoneRow, ReminderRow
-from tracker.store.outbox import CANCELLED, PLANNED
+from tracker.store.outbox import OutboxStatus, planned_reminder
 
 Key = tuple[int, date, int, str]
 
 
-def remindable(milestone: MilestoneRow, today: date) -> bool:
-    if milestone.status != MilestoneStatus.OPEN.value:
-        return False
-    # Facts (start, end) are done once their day has passed; nothing to remind after.
-    return not (MilestoneKind(milestone.kind) in FACT_KINDS and milestone.due < today)
+def _remindable(milestone: MilestoneRow, today: date) -> bool:
+    kind = MilestoneKind(milestone.kind)
+    return remindable(kind, milestone.status, milestone.due, today)
 
 
 def _desired(
     row: ContractRow, policy: Policy, today: date
-) -> dict[Key, tuple[MilestoneRow, int, str, str, datetime]]:
-    wanted: dict[Key, tuple[MilestoneRow, int, str, str, datetime]] = {}
+) -> dict[Key, tuple[MilestoneRow, PlannedReminder]]:
+    """Every lead reminder the contract's remindable milestones should have, by key."""
+    wanted: dict[Key, tuple[MilestoneRow, PlannedReminder]] = {}
     for milestone in row.milestones:
-        if not remindable(milestone, today):
+        if not _remindable(milestone, today):
             continue
         rule = contract_policy(policy, row.policies, MilestoneKind(milestone.kind))
         for planned in plan_leads(milestone.due, rule, row.owner, row.sponsor):
             key = (milestone.id, milestone.due, planned.lead, planned.recipient)
-            wanted[key] = (
-                milestone,
-                planned.lead,
-                planned.recipient,
-                planned.role,
-                planned.send_at,
-            )
+            wanted[key] = (milestone, planned)
     return wanted
 
 
@@ -71,24 +60,20 @@ async def replan_contract(
     }
     wanted = _desired(row, policy, today)
     domain = mail_domain(mail_from)
-    for key, (milestone, lead, recipient, role, send_at) in wanted.items():
+    for key, (milestone, planned) in wanted.items():
         current = existing.get(key)
         if current is None:
-            session.add(
-                ReminderRow(
-                    milestone_id=milestone.id, contract_id=row.id, milestone_due=milestone.due,
-                    lead=lead, recipient=recipient, role=role, send_at=send_at, due_at=send_at,
-                    status=PLANNED, attempts=0,
-                    message_id=message_id(milestone.id, milestone.due, lead, recipient, domain),
-                    created_at=now, updated_at=now,
-                )
-            )  # fmt: skip
-        elif current.status == PLANNED and current.attempts == 0 and current.send_at != send_at:
-            current.send_at = current.due_at = send_at
+            session.add(planned_reminder(milestone, planned, domain=domain, now=now))
+        elif (
+            current.status == OutboxStatus.PLANNED
+            and current.attempts == 0
+            and current.send_at != planned.send_at
+        ):
+            current.send_at = current.due_at = planned.send_at
             current.updated_at = now
-    open_now = {m.id: m for m in row.milestones if remindable(m, today)}
+    open_now = {m.id: m for m in row.milestones if _remindable(m, today)}
     for key, current in existing.items():
-        if current.status != PLANNED or key in wanted:
+        if current.status != OutboxStatus.PLANNED or key in wanted:
             continue
         still_open = open_now.get(current.milestone_id)
         if current.lead < 0 and still_open is not None and still_open.due == current.milestone_due:
@@ -96,7 +81,7 @@ async def replan_contract(
         if current.attempts == 0:
             await session.delete(current)
         else:
-            current.status = CANCELLED
+            current.status = OutboxStatus.CANCELLED
             current.updated_at = now
     schedule_nags(row, policy, existing)
 

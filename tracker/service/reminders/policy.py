@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tracker.domain.reminders import ReminderPolicy
+from tracker.domain.reminders import ReminderPolicy, normalise_leads
 from tracker.domain.types import MilestoneKind
 from tracker.policy import Policy
 from tracker.store.models import ContractPolicyRow
@@ -18,15 +18,11 @@ def contract_policy(
     override = next((p for p in overrides if p.kind == kind.value), None)
     if override is None:
         return base
-    leads = (
-        tuple(sorted({int(v) for v in override.leads.split(",") if v}, reverse=True))
-        if override.leads is not None
-        else base.leads
-    )
-    return ReminderPolicy(
-        leads=leads,
-        escalate_from=base.escalate_from
-        if override.escalate_from is None
-        else override.escalate_from,
-        nag_days=base.nag_days if override.nag_days is None else override.nag_days,
-    )
+    leads = base.leads
+    if override.leads is not None:  # stored as "120,60,30"
+        leads = normalise_leads(int(v) for v in override.leads.split(",") if v)
+    escalate_from = base.escalate_from
+    if override.escalate_from is not None:
+        escalate_from = override.escalate_from
+    nag_days = base.nag_days if override.nag_days is None else override.nag_days
+    return ReminderPolicy(leads=leads, escalate_from=escalate_from, nag_days=nag_days)

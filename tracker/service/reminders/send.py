@@ -1,9 +1,11 @@
 """The sweep: plan due nags, claim due reminders, send them, record every attempt.
 
-The loop only claims and hands on: the decisions (who, when, what, what next after a
-failure) are made in ``tracker.service.outbox`` and ``tracker.domain.reminders``;
-claims and records are the exactly-once core in ``tracker.store.outbox``. One SMTP
-connection per batch. ``jobs/`` schedules it; ``tracker send`` and ``simulate`` call it.
+The loop only claims and hands on: each batch is sent by the delivery loop shared with
+the digests (``tracker.service.outbox``: one SMTP connection and one database connection
+per batch, what next after a failure); claims and records are the exactly-once core in
+``tracker.store.outbox``. What is reminder-specific stays here: planning nags, building
+the next message ahead, the result kept for each message. ``jobs/`` schedules it;
+``tracker send`` and ``simulate`` call it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import socket
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from tracker.domain.reminders import collapse
@@ -24,18 +26,11 @@ from tracker.mail.model import ReminderEmail
 from tracker.mail.reminder import build_reminder, render_reminder
 from tracker.mail.transport import Transport
 from tracker.service.app import App
-from tracker.service.outbox import deliver_claimed, next_state
+from tracker.service.outbox import Batch, deliver
 from tracker.service.reminders.compose import build_emails
 from tracker.service.reminders.nags import nags_due, plan_nags
-from tracker.store.direct import DirectConnection
 from tracker.store.models import ReminderRow
-from tracker.store.outbox import (
-    SENT,
-    DueReminder,
-    claim_batch,
-    due_reminders,
-    record_attempt,
-)
+from tracker.store.outbox import DueReminder, OutboxStatus, as_due, claim_batch, due_reminders
 
 
 def instance_name() -> str:
@@ -43,11 +38,11 @@ def instance_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class SendResult:
     reminder: DueReminder
     email: ReminderEmail
-    status: str
+    status: OutboxStatus
     reply: str
 
 
@@ -70,8 +65,8 @@ class SweepReport:
         return self.counts[status]
 
     def summary(self) -> str:
-        sent, failed = self.count(SENT), self.count("failed")
-        retrying = self.count("planned")
+        sent, failed = self.count(OutboxStatus.SENT), self.count(OutboxStatus.FAILED)
+        retrying = self.count(OutboxStatus.PLANNED)
         return f"{sent} sent, {retrying} to retry, {failed} failed"
 
 
@@ -95,65 +90,32 @@ async def sweep(
     async with app.session() as session:
         report.nags_planned = await plan_nags(session, app)
     lease = timedelta(seconds=app.settings.lease_seconds)
-    max_age = timedelta(hours=app.settings.retry_max_hours)
+    limit = app.settings.send_batch_size
     batches = 0
     stop = should_stop or (lambda: False)
-    while (max_batches is None or batches < max_batches) and not stop():
-        async with app.session() as session:
-            claimed = await claim_batch(
-                session, now=app.now, today=app.today, instance=me, lease=lease,
-                limit=app.settings.send_batch_size,
-            )  # fmt: skip
-        if not claimed:
-            break
-        batches += 1
-        emails = await build_emails(app, claimed)
-        pending = list(zip(claimed, emails, strict=True))
-        await _deliver(app, transport, me, pending, max_age, report, on_result, stop, keep_results)
-    return report
 
-
-async def _deliver(
-    app: App,
-    transport: Transport,
-    me: str,
-    pending: list[tuple[DueReminder, ReminderEmail]],
-    max_age: timedelta,
-    report: SweepReport,
-    on_result: Listener | None,
-    stop: Callable[[], bool],
-    keep_results: bool = True,
-) -> None:
-    """Send one claimed batch over one connection, recording each outcome as it comes.
-
-    Each outcome is committed before the next message goes out, so a crash leaves at
-    most one message sent but unrecorded. The next message is built while the current
-    one is sent, and one database connection records the whole batch.
-    """
-    ahead = _BuildAhead([email for _, email in pending])
-
-    async def send_one(item: tuple[DueReminder, ReminderEmail]) -> None:
-        reminder, email = item
-        message = ahead.take(email)
-        outcome = (await transport.send(message, [reminder.recipient]))[reminder.recipient]
-        status, retry_at, reply = next_state(
-            reminder.send_at, reminder.attempts + 1, outcome, app.now, max_age
-        )
-        await record_attempt(
-            direct, ReminderRow, reminder.id, instance=me, now=app.now,
-            outcome=outcome.outcome.value, reply=reply, new_status=status, retry_at=retry_at,
-        )  # fmt: skip
-        result = SendResult(reminder, email, status, reply)
+    def done(reminder: DueReminder, email: ReminderEmail, status: OutboxStatus, reply: str) -> None:
+        result = SendResult(reminder=reminder, email=email, status=status, reply=reply)
         report.add(result, keep=keep_results)
         if on_result is not None:
             on_result(result)
 
-    async with app.engine.connect() as connection:
-        direct = await DirectConnection.of(connection)
-        await deliver_claimed(
-            app, transport, ReminderRow, pending, send_one, instance=me,
-            claim_of=lambda item: (item[0].id, item[0].attempts), stop=stop,
-        )  # fmt: skip
+    while (max_batches is None or batches < max_batches) and not stop():
+        async with app.session() as session:
+            claimed = await claim_batch(session, now=app.now, instance=me, lease=lease, limit=limit)
+        if not claimed:
+            break
+        batches += 1
+        emails = await build_emails(app, claimed)
+        ahead = _BuildAhead(emails)
+        batch = Batch(
+            model=ReminderRow,
+            items=list(zip(claimed, emails, strict=True)),
+            build=ahead.take,
+            done=done,
+        )
+        await deliver(app, transport, batch, instance=me, stop=stop)
+    return report
 
 
 class _BuildAhead:
@@ -171,7 +133,8 @@ class _BuildAhead:
         self._next = {id(email): n + 1 for n, email in enumerate(emails)}
         self._built: dict[int, OutgoingMessage] = {}
 
-    def take(self, email: ReminderEmail) -> OutgoingMessage:
+    def take(self, reminder: DueReminder, email: ReminderEmail) -> OutgoingMessage:
+        """The message for ``email`` (built ahead, or now); the next one is scheduled."""
         message = self._built.pop(id(email), None) or build_reminder(email)
         following = self._next.get(id(email), len(self._emails))
         if following < len(self._emails):
@@ -193,15 +156,8 @@ class Preview:
 async def preview(app: App) -> list[Preview]:
     """What a sweep at ``app.now`` would send (after collapsing), changing nothing."""
     async with app.session() as session:
-        due = await due_reminders(session, app.now, app.today, limit=100_000, lock=False)
-        nags = [
-            DueReminder(
-                id=0, milestone_id=n.milestone_id, contract_id=n.contract_id,
-                milestone_due=n.milestone_due, lead=n.lead, recipient=n.recipient, role=n.role,
-                send_at=n.send_at, message_id=n.message_id, status="planned", attempts=0,
-            )
-            for n in await nags_due(session, app)
-        ]  # fmt: skip
+        due = await due_reminders(session, app.now, limit=100_000, lock=False)
+        nags = [replace(as_due(nag), id=0) for nag in await nags_due(session, app)]
         await session.rollback()
     known = {(d.milestone_id, d.milestone_due, d.lead, d.recipient) for d in due}
     extra = [n for n in nags if (n.milestone_id, n.milestone_due, n.lead, n.recipient) not in known]

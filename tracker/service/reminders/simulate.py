@@ -11,15 +11,15 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tracker.domain.calendar import LONDON
-from tracker.domain.reminders import SEND_TIME
+from tracker.domain.reminders import nine_am_london
 from tracker.errors import InvalidValue
 from tracker.mail.mime import OutgoingMessage
 from tracker.mail.model import DeliveryOutcome, Outcome
@@ -27,8 +27,11 @@ from tracker.service.app import App, make_app, opened
 from tracker.service.contracts import load_contract, refresh
 from tracker.store.models import Base, ContractRow
 
+if TYPE_CHECKING:
+    from tracker.service.reminders.send import SendResult
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class SimulatedEmail:
     send_at: datetime  # aware UTC
     recipient: str
@@ -91,10 +94,6 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def nine_am(day: date) -> datetime:
-    return datetime.combine(day, SEND_TIME, tzinfo=LONDON).astimezone(UTC)
-
-
 async def simulate(
     app: App,
     *,
@@ -111,7 +110,9 @@ async def simulate(
     days = _days(start, end)
     workdir = Path(tempfile.mkdtemp(prefix="tracker-simulate-"))
     copy = make_app(
-        db=f"sqlite+aiosqlite:///{workdir / 'copy.db'}", now=nine_am(start), policy_file=policy_file
+        db=f"sqlite+aiosqlite:///{workdir / 'copy.db'}",
+        now=nine_am_london(start),
+        policy_file=policy_file,
     )
     copy.settings = app.settings.model_copy(update={"database_url": None})
     async with opened(copy):
@@ -127,15 +128,26 @@ async def simulate(
         transport = RecordingTransport(also=OutboxTransport(outbox) if outbox else None)
         emails: list[SimulatedEmail] = []
         for day in days:
-            copy.now = nine_am(day)
+            copy.now = nine_am_london(day)
             report = await sweep(copy, transport, instance="simulation")
+            sent = transport.sent[len(transport.sent) - len(report.results) :]
             emails.extend(
-                SimulatedEmail(
-                    send_at=copy.now, recipient=r.reminder.recipient, role=r.reminder.role,
-                    ref=r.email.ref, kind=r.email.kind, lead=r.reminder.lead,
-                    subject=transport.sent[-len(report.results) + i].subject,
-                    message_id=r.reminder.message_id,
-                )
-                for i, r in enumerate(report.results)
-            )  # fmt: skip
+                _simulated(result, message, copy.now)
+                for result, message in zip(report.results, sent, strict=True)
+            )
     return emails
+
+
+def _simulated(result: SendResult, message: OutgoingMessage, at: datetime) -> SimulatedEmail:
+    """One sent reminder as the simulation lists it."""
+    reminder = result.reminder
+    return SimulatedEmail(
+        send_at=at,
+        recipient=reminder.recipient,
+        role=reminder.role,
+        ref=result.email.ref,
+        kind=result.email.kind,
+        lead=reminder.lead,
+        subject=message.subject,
+        message_id=reminder.message_id,
+    )

@@ -14,17 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.service.app import App
 from tracker.store.models import ContractRow, DeliveryAttemptRow, MilestoneRow, ReminderRow
-from tracker.store.outbox import FAILED, PLANNED
+from tracker.store.outbox import OutboxStatus
+from tracker.store.rows import copy_row
 
 
 class Listing(StrEnum):
-    PLANNED = "planned"
+    PLANNED = OutboxStatus.PLANNED.value
     DUE = "due"
-    FAILED = "failed"
-    SENT = "sent"
+    FAILED = OutboxStatus.FAILED.value
+    SENT = OutboxStatus.SENT.value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReminderView:
     id: int
     ref: str
@@ -41,7 +42,7 @@ class ReminderView:
     last_reply: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AttemptView:
     at: datetime
     ref: str
@@ -54,15 +55,6 @@ class AttemptView:
     message_id: str
 
 
-def _reminder_view(row: ReminderRow, ref: str, kind: str) -> ReminderView:
-    return ReminderView(
-        id=row.id, ref=ref, kind=kind, milestone_due=row.milestone_due, lead=row.lead,
-        recipient=row.recipient, role=row.role, send_at=row.send_at, status=row.status,
-        attempts=row.attempts, message_id=row.message_id, sent_at=row.sent_at,
-        last_reply=row.last_reply,
-    )  # fmt: skip
-
-
 async def list_reminders(app: App, listing: Listing) -> list[ReminderView]:
     """Planned (upcoming), failed, or (``due``) planned rows whose time has come."""
     statement = (
@@ -71,20 +63,20 @@ async def list_reminders(app: App, listing: Listing) -> list[ReminderView]:
         .join(MilestoneRow, MilestoneRow.id == ReminderRow.milestone_id)
     )
     if listing is Listing.FAILED:
-        statement = statement.where(ReminderRow.status == FAILED).order_by(
+        statement = statement.where(ReminderRow.status == OutboxStatus.FAILED).order_by(
             ReminderRow.updated_at.desc()
         )
     elif listing is Listing.DUE:
         statement = statement.where(
-            ReminderRow.status == PLANNED, ReminderRow.due_at <= app.now
+            ReminderRow.status == OutboxStatus.PLANNED, ReminderRow.due_at <= app.now
         ).order_by(ReminderRow.due_at)
     else:
         statement = statement.where(
-            ReminderRow.status == PLANNED, ReminderRow.due_at > app.now
+            ReminderRow.status == OutboxStatus.PLANNED, ReminderRow.due_at > app.now
         ).order_by(ReminderRow.due_at)
     async with app.session() as session:
         rows = (await session.execute(statement)).all()
-    return [_reminder_view(row, ref, kind) for row, ref, kind in rows]
+    return [copy_row(ReminderView, row, ref=ref, kind=kind) for row, ref, kind in rows]
 
 
 async def attempt_history(
@@ -115,11 +107,12 @@ async def attempt_history(
             rows = (await own.execute(statement)).all()
     else:
         rows = (await session.execute(statement)).all()
-    return [
-        AttemptView(
-            at=attempt.at, ref=ref, kind=kind, milestone_due=reminder.milestone_due,
-            lead=reminder.lead, recipient=reminder.recipient, outcome=attempt.outcome,
-            reply=attempt.reply, message_id=reminder.message_id,
-        )
-        for attempt, reminder, ref, kind in rows
-    ]  # fmt: skip
+    return [_attempt_view(attempt, reminder, ref, kind) for attempt, reminder, ref, kind in rows]
+
+
+def _attempt_view(
+    attempt: DeliveryAttemptRow, reminder: ReminderRow, ref: str, kind: str
+) -> AttemptView:
+    """An attempt with what it was about: its reminder's due date, lead, recipient, id."""
+    tried = {"at": attempt.at, "outcome": attempt.outcome, "reply": attempt.reply}
+    return copy_row(AttemptView, reminder, ref=ref, kind=kind, **tried)

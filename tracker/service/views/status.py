@@ -20,7 +20,8 @@ from tracker import __version__
 from tracker.service.app import App
 from tracker.store.engine import redact
 from tracker.store.models import DigestRow, InstanceRow, ReminderRow
-from tracker.store.outbox import FAILED, PLANNED, SENDING, SENT
+from tracker.store.outbox import OutboxStatus
+from tracker.store.rows import copy_row
 from tracker.store.schema import current_revision, head_revision
 
 
@@ -39,9 +40,13 @@ async def beat(
         row = await session.get(InstanceRow, instance)
         if row is None:
             row = InstanceRow(
-                name=instance, host=socket.gethostname(), pid=os.getpid(), version=__version__,
-                started_at=started_at, last_seen=app.now,
-            )  # fmt: skip
+                name=instance,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                version=__version__,
+                started_at=started_at,
+                last_seen=app.now,
+            )
             session.add(row)
         row.last_seen = app.now
         if swept:
@@ -53,7 +58,7 @@ async def beat(
         await session.commit()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class InstanceView:
     name: str
     host: str
@@ -67,7 +72,7 @@ class InstanceView:
     state: str  # running | stale | stopped
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WorkCounts:
     pending: int  # planned, not yet due
     due: int  # planned and due now
@@ -77,7 +82,7 @@ class WorkCounts:
     sent: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Status:
     database: str
     schema_revision: str | None
@@ -89,18 +94,19 @@ class Status:
 
 
 async def _counts(app: App, model: type[ReminderRow] | type[DigestRow]) -> WorkCounts:
-    planned = model.status == PLANNED
-    statement = select(
-        func.count(case((planned & (model.due_at > app.now) & (model.attempts == 0), 1))),
-        func.count(case((planned & (model.due_at <= app.now), 1))),
-        func.count(case((planned & (model.attempts > 0), 1))),
-        func.count(case((model.status == SENDING, 1))),
-        func.count(case((model.status == FAILED, 1))),
-        func.count(case((model.status == SENT, 1))),
-    )
+    planned = model.status == OutboxStatus.PLANNED
+    conditions = {
+        "pending": planned & (model.due_at > app.now) & (model.attempts == 0),
+        "due": planned & (model.due_at <= app.now),
+        "retrying": planned & (model.attempts > 0),
+        "sending": model.status == OutboxStatus.SENDING,
+        "failed": model.status == OutboxStatus.FAILED,
+        "sent": model.status == OutboxStatus.SENT,
+    }
+    statement = select(*(func.count(case((c, 1))) for c in conditions.values()))
     async with app.session() as session:
         row = (await session.execute(statement)).one()
-    return WorkCounts(*(int(v) for v in row))
+    return WorkCounts(**{name: int(v) for name, v in zip(conditions, row, strict=True)})
 
 
 async def status(app: App, *, stale_after: timedelta | None = None) -> Status:
@@ -120,15 +126,7 @@ async def status(app: App, *, stale_after: timedelta | None = None) -> Status:
                 select(InstanceRow).order_by(InstanceRow.started_at.desc())
             )
             rows = list(found.scalars().all())
-    instances = tuple(
-        InstanceView(
-            name=r.name, host=r.host, pid=r.pid, version=r.version, started_at=r.started_at,
-            last_seen=r.last_seen, last_sweep=r.last_sweep, last_digest=r.last_digest,
-            last_error=r.last_error,
-            state="stopped" if r.stopped_at else ("stale" if app.now - r.last_seen > stale else "running"),
-        )
-        for r in rows
-    )  # fmt: skip
+    instances = tuple(_instance_view(r, app.now, stale) for r in rows)
     return Status(
         database=redact(app.database_url),
         schema_revision=revision,
@@ -140,7 +138,18 @@ async def status(app: App, *, stale_after: timedelta | None = None) -> Status:
     )
 
 
-NO_WORK = WorkCounts(0, 0, 0, 0, 0, 0)
+NO_WORK = WorkCounts(pending=0, due=0, retrying=0, sending=0, failed=0, sent=0)
+
+
+def _instance_view(row: InstanceRow, now: datetime, stale: timedelta) -> InstanceView:
+    """An instance's heartbeat, and whether it is running, stale (unseen for ``stale``)
+    or stopped."""
+    state = "running"
+    if row.stopped_at:
+        state = "stopped"
+    elif now - row.last_seen > stale:
+        state = "stale"
+    return copy_row(InstanceView, row, state=state)
 
 
 async def _tables(app: App) -> set[str]:

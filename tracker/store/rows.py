@@ -1,0 +1,24 @@
+"""Read models made from stored rows: one copy, field by field, for every read model.
+
+A read model (a frozen dataclass the services hand out) mostly repeats a row's columns
+under the same names; writing ``name=row.name`` for each, in each view, says nothing
+and drifts. :func:`copy_row` fills every field of the dataclass from the row's attribute
+of that name, except those given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
+
+
+def copy_row(cls: type[T], row: object, **given: Any) -> T:
+    """An instance of the dataclass ``cls``: the ``given`` fields, and every other field
+    read from ``row``'s attribute of the same name (a missing one is an AttributeError)."""
+    copied = {f.name: getattr(row, f.name) for f in fields(cls) if f.name not in given}
+    return cls(**copied, **given)
