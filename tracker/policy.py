@@ -12,21 +12,30 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from tracker.domain.digest import FREQUENCIES, WEEKDAYS, Schedule, parse_time
 from tracker.domain.reminders import ReminderPolicy, normalise_leads
 from tracker.domain.types import DerivationRules, MilestoneKind
 from tracker.errors import ConfigError
 
-#: When to remind about one milestone kind (leads, escalation, nags).
-ReminderRule = ReminderPolicy
+
+@dataclass(frozen=True, kw_only=True)
+class DigestPolicy:
+    """``[digest]``: everyone's schedule unless they set their own, and whether a digest
+    with nothing to report is sent anyway. Parsed when the policy loads, so a mistake
+    is one line at start-up rather than a failure at the first digest run."""
+
+    schedule: Schedule
+    send_empty: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Policy:
     derivation: DerivationRules
-    reminders: dict[MilestoneKind, ReminderRule]
-    digest: dict[str, Any]
+    reminders: dict[MilestoneKind, ReminderPolicy]
+    digest: DigestPolicy
 
-    def reminder_rule(self, kind: MilestoneKind) -> ReminderRule:
+    def reminder_rule(self, kind: MilestoneKind) -> ReminderPolicy:
+        """When to remind about one milestone kind (leads, escalation, nags)."""
         return self.reminders[kind]
 
 
@@ -51,16 +60,35 @@ def _int(value: Any, name: str, minimum: int = 0) -> int:
     return value
 
 
-def _reminder_rule(data: dict[str, Any], name: str) -> ReminderRule:
+def _reminder_rule(data: dict[str, Any], name: str) -> ReminderPolicy:
     leads = data.get("leads", [])
     if not isinstance(leads, list):
         raise ConfigError(f"policy {name}.leads: {leads!r} must be a list of days")
     parsed = normalise_leads(_int(v, f"{name}.leads") for v in leads)
-    return ReminderRule(
+    return ReminderPolicy(
         leads=parsed,
         escalate_from=_int(data.get("escalate_from", 0), f"{name}.escalate_from"),
         nag_days=_int(data.get("nag_days", 0), f"{name}.nag_days"),
     )
+
+
+def _digest_policy(data: dict[str, Any]) -> DigestPolicy:
+    """The ``[digest]`` table, checked: frequency, weekday, time (HH:MM) and send_empty."""
+    frequency = str(data.get("frequency", "weekly"))
+    weekday = str(data.get("weekday", "monday")).lower()
+    if frequency not in FREQUENCIES or weekday not in WEEKDAYS:
+        raise ConfigError(
+            f"policy digest: frequency {frequency!r} / weekday {weekday!r} not understood"
+        )
+    try:
+        at = parse_time(str(data.get("time", "08:00")))
+    except ValueError:
+        raise ConfigError(f"policy digest.time: {data.get('time')!r} is not HH:MM") from None
+    send_empty = data.get("send_empty", False)
+    if not isinstance(send_empty, bool):
+        raise ConfigError(f"policy digest.send_empty: {send_empty!r} must be true or false")
+    schedule = Schedule(frequency=frequency, weekday=weekday, at=at)
+    return DigestPolicy(schedule=schedule, send_empty=send_empty)
 
 
 def build_policy(data: dict[str, Any]) -> Policy:
@@ -84,7 +112,9 @@ def build_policy(data: dict[str, Any]) -> Policy:
         kind: _reminder_rule(_merge(default, reminder_data.get(kind.value, {})), kind.value)
         for kind in MilestoneKind
     }
-    return Policy(derivation=rules, reminders=reminders, digest=dict(data.get("digest", {})))
+    return Policy(
+        derivation=rules, reminders=reminders, digest=_digest_policy(data.get("digest", {}))
+    )
 
 
 def load_policy(user_overrides: dict[str, Any] | None = None, file: Path | None = None) -> Policy:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from tracker.cli.common import options, run_with_app
+
+if TYPE_CHECKING:  # imported when the command runs: --help stays fast
+    from tracker.service.views.status import Status
 
 
 def register(app: typer.Typer) -> None:
@@ -79,13 +84,11 @@ def status(
         raise typer.Exit(1)
 
 
-def _print_status(info: object) -> None:
+def _print_status(info: Status) -> None:
     from rich.table import Table
 
     from tracker.cli.output import console
-    from tracker.service.views.status import Status
 
-    assert isinstance(info, Status)
     out = console()
     schema = (
         "current"

@@ -20,6 +20,15 @@ FREQUENCIES = ("weekly", "daily", "off")
 
 
 @dataclass(frozen=True, kw_only=True)
+class Schedule:
+    """When one person's digest goes: how often, on which weekday (weekly), at what time."""
+
+    frequency: str  # weekly | daily | off
+    weekday: str
+    at: time
+
+
+@dataclass(frozen=True, kw_only=True)
 class Period:
     key: str  # "2024-W36" or "2024-09-02"
     scheduled_at: datetime  # aware UTC

@@ -22,7 +22,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from tracker.domain.digest import FREQUENCIES, WEEKDAYS, parse_time
+from tracker.domain.digest import Schedule, parse_time
 from tracker.domain.funding import totals_warnings, year_gaps
 from tracker.domain.milestones import DECISION_TEXT, snooze_holds
 from tracker.domain.staffing import staffing_risk
@@ -58,7 +58,6 @@ from tracker.domain.types import (
     MilestoneStatus,
 )
 from tracker.domain.wording import close_command, decision_link_label, kind_label, snooze_command
-from tracker.errors import ConfigError
 from tracker.mail.model import (
     DecisionLink,
     DigestChange,
@@ -97,30 +96,9 @@ _DECIDING = sorted(
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class Schedule:
-    frequency: str  # weekly | daily | off
-    weekday: str
-    at: time
-
-
 def default_schedule(app: App) -> Schedule:
-    digest = app.policy.digest
-    frequency = str(digest.get("frequency", "weekly"))
-    weekday = str(digest.get("weekday", "monday")).lower()
-    if frequency not in FREQUENCIES or weekday not in WEEKDAYS:
-        raise ConfigError(
-            f"policy digest: frequency {frequency!r} / weekday {weekday!r} not understood"
-        )
-    try:
-        at = parse_time(str(digest.get("time", "08:00")))
-    except ValueError:
-        raise ConfigError(f"policy digest.time: {digest.get('time')!r} is not HH:MM") from None
-    return Schedule(frequency=frequency, weekday=weekday, at=at)
-
-
-def send_empty(app: App) -> bool:
-    return bool(app.policy.digest.get("send_empty", False))
+    """Everyone's schedule unless they set their own (the policy's ``[digest]``)."""
+    return app.policy.digest.schedule
 
 
 async def all_recipients(session: AsyncSession) -> list[str]:

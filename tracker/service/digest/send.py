@@ -31,7 +31,6 @@ from tracker.service.digest.gather import (
     compose,
     load_batch,
     schedules,
-    send_empty,
 )
 from tracker.service.outbox import Batch, deliver
 from tracker.store.models import DigestRow
@@ -172,7 +171,7 @@ async def send_digests(
     stop = should_stop or (lambda: False)
     report = DigestReport(planned=await plan_digests(app, only))
     lease = timedelta(seconds=app.settings.lease_seconds)
-    allow_empty = send_empty(app)
+    allow_empty = app.policy.digest.send_empty
     cache = FactsCache()  # each contract read once per run, not once per batch
 
     def build(claim: ClaimedDigest, email: DigestEmail) -> OutgoingMessage | None:

@@ -27,7 +27,8 @@ from tracker.service.app import App, make_app, opened
 from tracker.service.contracts import load_contract, refresh
 from tracker.store.models import Base, ContractRow
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the sweep and the transports are imported when a simulation runs
+    from tracker.mail.transport import Transport
     from tracker.service.reminders.send import SendResult
 
 
@@ -47,27 +48,26 @@ class SimulatedEmail:
 class RecordingTransport:
     """Accepts every message; optionally also writes it through another transport."""
 
-    also: object | None = None
+    also: Transport | None = None
     sent: list[OutgoingMessage] = field(default_factory=list)
 
     async def __aenter__(self) -> RecordingTransport:
         if self.also is not None:
-            await self.also.__aenter__()  # type: ignore[attr-defined]
+            await self.also.__aenter__()
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self.also is not None:
-            await self.also.__aexit__(kind, exc, tb)  # type: ignore[attr-defined]
+            await self.also.__aexit__(kind, exc, tb)
 
     async def send(
         self, message: OutgoingMessage, recipients: Sequence[str]
     ) -> dict[str, DeliveryOutcome]:
         self.sent.append(message)
         if self.also is not None:
-            result: dict[str, DeliveryOutcome] = await self.also.send(message, recipients)  # type: ignore[attr-defined]
-            return result
+            return await self.also.send(message, recipients)
         return {r: DeliveryOutcome(Outcome.SENT, "250 simulated") for r in recipients}
 
 
