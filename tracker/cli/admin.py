@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tracker.cli.common import options, run_with_app
+from tracker.cli.options import json_option
 
 
 def register(app: typer.Typer) -> None:
@@ -59,7 +60,7 @@ def demo(ctx: typer.Context) -> None:
 
 def status(
     ctx: typer.Context,
-    json: bool = typer.Option(False, "--json", help="JSON for monitoring."),
+    json: bool = json_option("JSON for monitoring."),
 ) -> None:
     """Schema version, running instances (heartbeats), and reminders and digests by state.
 
