@@ -13,10 +13,6 @@ group = sub_app(
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(group)
-
-
 @group.command("add")
 def add(
     ctx: typer.Context,

@@ -17,11 +17,6 @@ cost_group = sub_app(
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(funding_group)
-    app.add_typer(cost_group)
-
-
 @funding_group.command("add")
 def funding_add(
     ctx: typer.Context,

@@ -63,14 +63,16 @@ def global_options(
     ctx.obj = GlobalOptions(db=db, config=config, now=now)
 
 
+# Commands, then groups, each listed in --help in the order registered here.
 admin.register(app)
 contracts.register(app)
-milestones.register(app)
-lines.register(app)
+app.add_typer(milestones.group)
+app.add_typer(lines.funding_group)
+app.add_typer(lines.cost_group)
 reminders.register(app)
 digest.register(app)
 exports.register(app)
-decisions.register(app)
+app.add_typer(decisions.group)
 
 
 def _error(message: str) -> int:

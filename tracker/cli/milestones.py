@@ -26,10 +26,6 @@ group = sub_app(
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(group)
-
-
 _AFTER_HELP = "Count working days from this date (e.g. a decision date)."
 _WORKING_DAYS_HELP = "Working days after --after (England and Wales bank holidays excluded)."
 
@@ -100,44 +96,49 @@ def _act(
     typer.echo(run_with_app(ctx, lambda app: action(app, **keys, **extra)))
 
 
-def _close(
-    ctx: typer.Context, target: str, kind: str | None, note: str | None, *, done: bool
-) -> None:
-    from tracker.domain.types import MilestoneStatus
-    from tracker.service.milestones import close_milestone
+def _closing_command(name: str, *, done: bool, kind_help: str, note_help: str, doc: str) -> None:
+    """Declare ``milestone done`` or ``milestone cancel``: one command, two outcomes.
 
-    status = MilestoneStatus.DONE if done else MilestoneStatus.CANCELLED
-    _act(ctx, (target, kind, note), close_milestone, lambda: {"status": status})
+    They take the same target, kind and note; only the helps and the status differ.
+    """
+
+    def close(
+        ctx: typer.Context,
+        target: str = target_argument(),
+        kind: str | None = kind_argument(kind_help),
+        note: str | None = note_option(note_help),
+    ) -> None:
+        from tracker.domain.types import MilestoneStatus
+        from tracker.service.milestones import close_milestone
+
+        status = MilestoneStatus.DONE if done else MilestoneStatus.CANCELLED
+        _act(ctx, (target, kind, note), close_milestone, lambda: {"status": status})
+
+    group.command(name, help=doc)(close)
 
 
-@group.command("done")
-def done(
-    ctx: typer.Context,
-    target: str = target_argument(),
-    kind: str | None = kind_argument("The milestone kind, e.g. extension_notice."),
-    note: str | None = note_option("The decision taken, e.g. 'Decision 20/2024 approved'."),
-) -> None:
-    """Mark a decision done: its reminders stop and the note is kept as the record.
+_closing_command(
+    "done",
+    done=True,
+    kind_help="The milestone kind, e.g. extension_notice.",
+    note_help="The decision taken, e.g. 'Decision 20/2024 approved'.",
+    doc="""Mark a decision done: its reminders stop and the note is kept as the record.
 
     Example: tracker milestone done LANCS-DRIVE extension_notice --note "Decision 20/2024"
 
     Example: tracker milestone done 42
-    """
-    _close(ctx, target, kind, note, done=True)
-
-
-@group.command("cancel")
-def cancel(
-    ctx: typer.Context,
-    target: str = target_argument(),
-    kind: str | None = kind_argument(),
-    note: str | None = note_option("Why it no longer applies."),
-) -> None:
-    """Cancel a milestone that no longer applies (kept in the history, never deleted).
+    """,
+)
+_closing_command(
+    "cancel",
+    done=False,
+    kind_help="The milestone kind.",
+    note_help="Why it no longer applies.",
+    doc="""Cancel a milestone that no longer applies (kept in the history, never deleted).
 
     Example: tracker milestone cancel LANCS-DRIVE review --note "Superseded by the re-procurement"
-    """
-    _close(ctx, target, kind, note, done=False)
+    """,
+)
 
 
 @group.command("snooze")
