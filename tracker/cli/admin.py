@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from tracker.cli.common import options, run_with_app
+from tracker.cli.options import json_option
 
 if TYPE_CHECKING:  # imported when the command runs: --help stays fast
     from tracker.service.views.status import Status
@@ -64,7 +65,7 @@ def demo(ctx: typer.Context) -> None:
 
 def status(
     ctx: typer.Context,
-    json: bool = typer.Option(False, "--json", help="JSON for monitoring."),
+    json: bool = json_option("JSON for monitoring."),
 ) -> None:
     """Schema version, running instances (heartbeats), and reminders and digests by state.
 

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from tracker.cli.common import parse_options, run_with_app
+from tracker.cli.options import flag_option, json_option, ref_argument, value_option
 
 
 def register(app: typer.Typer) -> None:
@@ -20,46 +21,36 @@ def register(app: typer.Typer) -> None:
     app.command("timeline")(timeline)
 
 
+_START_HELP = "Start date: 2023-08-01 or 1/8/2023 (day first)."
+_VALUE_HELP = "Stated contract value in GBP, e.g. 665905 or £665,905."
+_SPONSOR_HELP = "Escalation contact's email (e.g. the CFO)."
+_MONTHS_HELP = "Average programme length, for the last-referral date."
+
+
 def add(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Unique reference, e.g. PCC/D/2018/25."),
+    ref: str = ref_argument("Unique reference, e.g. PCC/D/2018/25."),
     title: str = typer.Option(..., "--title", help="What the contract provides."),
     provider: str = typer.Option(..., "--provider", help="The organisation delivering it."),
-    start: str = typer.Option(
-        ..., "--start", metavar="DATE", help="Start date: 2023-08-01 or 1/8/2023 (day first)."
-    ),
-    end: str = typer.Option(..., "--end", metavar="DATE", help="End date of the current term."),
+    start: str = value_option("--start", "DATE", _START_HELP, required=True),
+    end: str = value_option("--end", "DATE", "End date of the current term.", required=True),
     commissioner: str | None = typer.Option(None, "--commissioner", help="The commissioning body."),
-    value: str | None = typer.Option(
-        None,
-        "--value",
-        metavar="AMOUNT",
-        help="Stated contract value in GBP, e.g. 665905 or £665,905.",
-    ),
-    owner: str | None = typer.Option(
-        None, "--owner", metavar="EMAIL", help="Commissioning manager's email."
-    ),
-    sponsor: str | None = typer.Option(
-        None, "--sponsor", metavar="EMAIL", help="Escalation contact's email (e.g. the CFO)."
-    ),
+    value: str | None = value_option("--value", "AMOUNT", _VALUE_HELP),
+    owner: str | None = value_option("--owner", "EMAIL", "Commissioning manager's email."),
+    sponsor: str | None = value_option("--sponsor", "EMAIL", _SPONSOR_HELP),
     watcher: list[str] | None = typer.Option(
         None, "--watcher", metavar="EMAIL", help="Someone else to keep informed (repeatable)."
     ),
-    extension_until: str | None = typer.Option(
-        None, "--extension-until", metavar="DATE", help="An extension option to this date."
+    extension_until: str | None = value_option(
+        "--extension-until", "DATE", "An extension option to this date."
     ),
-    extension_notice_days: str | None = typer.Option(
-        None, "--extension-notice-days", metavar="N", help="Notice needed, in days before the end."
+    extension_notice_days: str | None = value_option(
+        "--extension-notice-days", "N", "Notice needed, in days before the end."
     ),
-    extension_notice_by: str | None = typer.Option(
-        None, "--extension-notice-by", metavar="DATE", help="Or: the date notice must be given by."
+    extension_notice_by: str | None = value_option(
+        "--extension-notice-by", "DATE", "Or: the date notice must be given by."
     ),
-    intervention_months: str | None = typer.Option(
-        None,
-        "--intervention-months",
-        metavar="N",
-        help="Average programme length, for the last-referral date.",
-    ),
+    intervention_months: str | None = value_option("--intervention-months", "N", _MONTHS_HELP),
     notes: str | None = typer.Option(None, "--notes", help="Free text."),
 ) -> None:
     """Add a contract and derive its milestones.
@@ -104,9 +95,7 @@ def import_file(
     file: Path = typer.Argument(
         ..., help="YAML file with a 'contracts:' list, or a .csv register.", dir_okay=False
     ),
-    dry_run: bool = typer.Option(
-        False, "--dry-run", help="Check and show what would be added; write nothing."
-    ),
+    dry_run: bool = flag_option("--dry-run", "Check and show what would be added; write nothing."),
 ) -> None:
     """Import contracts from a YAML file (full detail) or a CSV contract register, all or nothing.
 
@@ -144,7 +133,7 @@ def list_command(
         max=36_500,
         help="Only contracts ending within this many days.",
     ),
-    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+    json: bool = json_option(),
 ) -> None:
     """List contracts with their next decision, staffing risk and funding gap.
 
@@ -183,8 +172,8 @@ def _summary_json(summary: Any) -> dict[str, Any]:
 
 def show(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="The contract's ref."),
-    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+    ref: str = ref_argument(),
+    json: bool = json_option(),
 ) -> None:
     """Show one contract: milestones, staffing risk, funding gaps and recent changes.
 
@@ -205,10 +194,8 @@ def show(
 
 def extend(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="The contract's ref."),
-    decline: bool = typer.Option(
-        False, "--decline", help="Decline the option instead (plan the exit)."
-    ),
+    ref: str = ref_argument(),
+    decline: bool = flag_option("--decline", "Decline the option instead (plan the exit)."),
 ) -> None:
     """Activate the next extension option (moves the end date and re-derives milestones).
 
@@ -223,7 +210,7 @@ def extend(
 def gaps(
     ctx: typer.Context,
     ref: str | None = typer.Argument(None, help="One contract's ref (default: all)."),
-    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+    json: bool = json_option(),
 ) -> None:
     """Funding gap per contract and financial year: cost less confirmed and received funding.
 
@@ -264,7 +251,7 @@ def timeline(
     days: int = typer.Option(
         90, "--days", min=0, metavar="N", help="How far ahead to look (overdue ones always show)."
     ),
-    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+    json: bool = json_option(),
 ) -> None:
     """Open decisions and dates across all contracts, overdue first, then by due date.
 

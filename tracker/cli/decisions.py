@@ -5,23 +5,20 @@ from __future__ import annotations
 import typer
 
 from tracker.cli.common import parse_options, run_with_app
+from tracker.cli.options import ref_argument, sub_app, value_option
 
-group = typer.Typer(
-    help="Decision records about a contract.\n\nExample: tracker decision add LANCS-DRIVE --id 20/2024 --date 2/9/2024 --url https://example.org/decisions/20-2024",
-    no_args_is_help=True,
+group = sub_app(
+    "decision",
+    "Decision records about a contract.\n\nExample: tracker decision add LANCS-DRIVE --id 20/2024 --date 2/9/2024 --url https://example.org/decisions/20-2024",
 )
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(group, name="decision")
 
 
 @group.command("add")
 def add(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="The contract's ref."),
+    ref: str = ref_argument(),
     decision_id: str = typer.Option(..., "--id", help="The decision's number, e.g. 20/2024."),
-    date: str = typer.Option(..., "--date", metavar="DATE", help="The day it was approved."),
+    date: str = value_option("--date", "DATE", "The day it was approved.", required=True),
     url: str | None = typer.Option(None, "--url", help="Where the record is published."),
     title: str | None = typer.Option(None, "--title", help="What was decided."),
     publish_within: str = typer.Option(

@@ -8,27 +8,26 @@ from typing import Any
 import typer
 
 from tracker.cli.common import run_with_app
+from tracker.cli.options import sub_app, value_option
 
-recipient_group = typer.Typer(
-    help="Per-person digest settings.\n\nExample: tracker recipient set olivia@example.org --digest daily --time 07:30",
-    no_args_is_help=True,
+recipient_group = sub_app(
+    "recipient",
+    "Per-person digest settings.\n\nExample: tracker recipient set olivia@example.org --digest daily --time 07:30",
 )
 
 
 def register(app: typer.Typer) -> None:
     app.command("digest")(digest)
-    app.add_typer(recipient_group, name="recipient")
+    app.add_typer(recipient_group)
+
+
+_PREVIEW_HELP = "Write each digest as DIR/<email>.html and .txt; send nothing."
 
 
 def digest(
     ctx: typer.Context,
-    preview: Path | None = typer.Option(
-        None,
-        "--preview",
-        metavar="DIR",
-        help="Write each digest as DIR/<email>.html and .txt; send nothing.",
-    ),
-    to: str | None = typer.Option(None, "--to", metavar="EMAIL", help="Only this person."),
+    preview: Path | None = value_option("--preview", "DIR", _PREVIEW_HELP),
+    to: str | None = value_option("--to", "EMAIL", "Only this person."),
 ) -> None:
     """Send the digests due now (each person once per period), or preview them.
 
@@ -94,9 +93,7 @@ def recipient_set(
     ctx: typer.Context,
     email: str = typer.Argument(..., help="The person's email address."),
     digest: str = typer.Option(..., "--digest", help="weekly, daily or off."),
-    time: str | None = typer.Option(
-        None, "--time", metavar="HH:MM", help="Send time, London (default from config)."
-    ),
+    time: str | None = value_option("--time", "HH:MM", "Send time, London (default from config)."),
 ) -> None:
     """Set how often a person gets the digest (weekly, daily or off) and at what time.
 

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from tracker.cli.common import run_with_app
+from tracker.cli.options import json_option, only_ref_option, sub_app, value_option
 
 if TYPE_CHECKING:
     from tracker.service.app import App
 
-export_group = typer.Typer(
-    help="Export data for publication.\n\nExample: tracker export register --out register.csv",
-    no_args_is_help=True,
+export_group = sub_app(
+    "export", "Export data for publication.\n\nExample: tracker export register --out register.csv"
 )
 
 
@@ -33,7 +33,7 @@ class RegisterFormat(StrEnum):
 
 def register(app: typer.Typer) -> None:
     app.command("calendar")(calendar)
-    app.add_typer(export_group, name="export")
+    app.add_typer(export_group)
 
 
 def check_out(path: Path) -> None:
@@ -66,18 +66,17 @@ def write_file(path: Path, data: bytes) -> None:
         raise InvalidValue("--out", str(path), f"cannot be written ({exc.strerror})") from None
 
 
+_ICS_HELP = "The iCalendar file to write (replaced if it exists)."
+_REGISTER_HELP = (
+    "The file to write: .csv (UK money and dates) or .xlsx (real date and number cells)."
+)
+
+
 def calendar(
     ctx: typer.Context,
-    out: Path = typer.Option(
-        ...,
-        "--out",
-        metavar="FILE.ics",
-        help="The iCalendar file to write (replaced if it exists).",
-    ),
-    owner: str | None = typer.Option(
-        None, "--owner", metavar="EMAIL", help="Only contracts this person owns."
-    ),
-    ref: str | None = typer.Option(None, "--ref", metavar="REF", help="Only this contract."),
+    out: Path = value_option("--out", "FILE.ics", _ICS_HELP, required=True),
+    owner: str | None = value_option("--owner", "EMAIL", "Only contracts this person owns."),
+    ref: str | None = only_ref_option("REF"),
 ) -> None:
     """Write open milestones as an iCalendar (.ics) file for Outlook, Google or Apple Calendar.
 
@@ -103,18 +102,11 @@ def calendar(
 @export_group.command("register")
 def export_register(
     ctx: typer.Context,
-    out: Path | None = typer.Option(
-        None,
-        "--out",
-        metavar="FILE",
-        help="The file to write: .csv (UK money and dates) or .xlsx (real date and number cells).",
-    ),
+    out: Path | None = value_option("--out", "FILE", _REGISTER_HELP),
     file_format: RegisterFormat | None = typer.Option(
         None, "--format", help="csv or xlsx (default: from the --out file's extension)."
     ),
-    json: bool = typer.Option(
-        False, "--json", help="Print the rows as JSON (ISO dates, money as strings)."
-    ),
+    json: bool = json_option("Print the rows as JSON (ISO dates, money as strings)."),
 ) -> None:
     """Write the contract register in the Local Government Transparency Code's columns.
 

@@ -5,38 +5,30 @@ from __future__ import annotations
 import typer
 
 from tracker.cli.common import parse_options, run_with_app
+from tracker.cli.options import amount_option, ref_argument, sub_app, value_option, year_option
 
-funding_group = typer.Typer(
-    help="Funding lines (what pays for each financial year).\n\nExample: tracker funding add LANCS-DRIVE --source 'Home Office' --year 2024/25 --amount 399543 --status confirmed",
-    no_args_is_help=True,
+funding_group = sub_app(
+    "funding",
+    "Funding lines (what pays for each financial year).\n\nExample: tracker funding add LANCS-DRIVE --source 'Home Office' --year 2024/25 --amount 399543 --status confirmed",
 )
-cost_group = typer.Typer(
-    help="Cost lines (what each financial year costs).\n\nExample: tracker cost add LANCS-DRIVE --year 2025/26 --amount 171790 --category Payroll",
-    no_args_is_help=True,
+cost_group = sub_app(
+    "cost",
+    "Cost lines (what each financial year costs).\n\nExample: tracker cost add LANCS-DRIVE --year 2025/26 --amount 171790 --category Payroll",
 )
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(funding_group, name="funding")
-    app.add_typer(cost_group, name="cost")
 
 
 @funding_group.command("add")
 def funding_add(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="The contract's ref."),
+    ref: str = ref_argument(),
     source: str = typer.Option(..., "--source", help="Who pays, e.g. 'Home Office'."),
-    year: str = typer.Option(
-        ..., "--year", metavar="YEAR", help="Financial year: 2025/26, 2025-26 or 25/26."
-    ),
-    amount: str = typer.Option(
-        ..., "--amount", metavar="AMOUNT", help="GBP, e.g. 150000 or £150,000.00."
-    ),
+    year: str = year_option(),
+    amount: str = amount_option("GBP, e.g. 150000 or £150,000.00."),
     status: str = typer.Option(
         "expected", "--status", help="expected, pledged, confirmed, received or withdrawn."
     ),
-    confirm_by: str | None = typer.Option(
-        None, "--confirm-by", metavar="DATE", help="Date by which it must be confirmed."
+    confirm_by: str | None = value_option(
+        "--confirm-by", "DATE", "Date by which it must be confirmed."
     ),
 ) -> None:
     """Add a funding line; gaps and funding-confirmation milestones are recomputed.
@@ -55,11 +47,9 @@ def funding_add(
 @cost_group.command("add")
 def cost_add(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="The contract's ref."),
-    year: str = typer.Option(
-        ..., "--year", metavar="YEAR", help="Financial year: 2025/26, 2025-26 or 25/26."
-    ),
-    amount: str = typer.Option(..., "--amount", metavar="AMOUNT", help="GBP, e.g. 32663.22."),
+    ref: str = ref_argument(),
+    year: str = year_option(),
+    amount: str = amount_option("GBP, e.g. 32663.22."),
     category: str | None = typer.Option(None, "--category", help="e.g. Payroll, Venue hire."),
 ) -> None:
     """Add a cost line; gaps and funding-confirmation milestones are recomputed.

@@ -19,6 +19,7 @@ from typer._click import exceptions as click
 from tracker import __version__
 from tracker.cli import admin, contracts, decisions, digest, exports, lines, milestones, reminders
 from tracker.cli.common import GlobalOptions
+from tracker.cli.options import value_option
 from tracker.errors import TrackerError
 
 app = typer.Typer(
@@ -35,6 +36,13 @@ app = typer.Typer(
 )
 
 
+_DB_HELP = "Database URL (default: TRACKER_DATABASE_URL or a SQLite file in your data directory)."
+_CONFIG_HELP = "Settings file (TOML); default TRACKER_CONFIG or ./tracker.toml."
+_NOW_HELP = (
+    "Act as if it were then (Europe/London when no zone; a date alone means 12:00 that day)."
+)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"contract-tracker {__version__}")
@@ -44,24 +52,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def global_options(
     ctx: typer.Context,
-    db: str | None = typer.Option(
-        None,
-        "--db",
-        metavar="URL",
-        help="Database URL (default: TRACKER_DATABASE_URL or a SQLite file in your data directory).",
-    ),
-    config: Path | None = typer.Option(
-        None,
-        "--config",
-        metavar="FILE",
-        help="Settings file (TOML); default TRACKER_CONFIG or ./tracker.toml.",
-    ),
-    now: str | None = typer.Option(
-        None,
-        "--now",
-        metavar="DATETIME",
-        help="Act as if it were then (Europe/London when no zone; a date alone means 12:00 that day).",
-    ),
+    db: str | None = value_option("--db", "URL", _DB_HELP),
+    config: Path | None = value_option("--config", "FILE", _CONFIG_HELP),
+    now: str | None = value_option("--now", "DATETIME", _NOW_HELP),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
     ),
@@ -70,14 +63,16 @@ def global_options(
     ctx.obj = GlobalOptions(db=db, config=config, now=now)
 
 
+# Commands, then groups, each listed in --help in the order registered here.
 admin.register(app)
 contracts.register(app)
-milestones.register(app)
-lines.register(app)
+app.add_typer(milestones.group)
+app.add_typer(lines.funding_group)
+app.add_typer(lines.cost_group)
 reminders.register(app)
 digest.register(app)
 exports.register(app)
-decisions.register(app)
+app.add_typer(decisions.group)
 
 
 def _error(message: str) -> int:

@@ -2,29 +2,38 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from tracker.cli.common import parse_options, run_with_app
+from tracker.cli.options import (
+    kind_argument,
+    note_option,
+    ref_argument,
+    sub_app,
+    target_argument,
+    value_option,
+)
 
 if TYPE_CHECKING:
     from tracker.domain.types import MilestoneKind
 
-group = typer.Typer(
-    help="Add manual milestones and close decisions.\n\nExample: tracker milestone done LANCS-DRIVE extension_notice --note 'Decision 20/2024'",
-    no_args_is_help=True,
+group = sub_app(
+    "milestone",
+    "Add manual milestones and close decisions.\n\nExample: tracker milestone done LANCS-DRIVE extension_notice --note 'Decision 20/2024'",
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(group, name="milestone")
+_AFTER_HELP = "Count working days from this date (e.g. a decision date)."
+_WORKING_DAYS_HELP = "Working days after --after (England and Wales bank holidays excluded)."
 
 
 @group.command("add")
 def add(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="The contract's ref."),
+    ref: str = ref_argument(),
     kind: str = typer.Argument(
         ...,
         help="procurement, publication, grant_agreement, review, custom or funding_confirmation.",
@@ -33,19 +42,9 @@ def add(
         None, metavar="[DATE]", help="Due date (or use --after with --working-days)."
     ),
     title: str | None = typer.Option(None, "--title", help="What must happen."),
-    note: str | None = typer.Option(None, "--note", help="Free text kept with it."),
-    after: str | None = typer.Option(
-        None,
-        "--after",
-        metavar="DATE",
-        help="Count working days from this date (e.g. a decision date).",
-    ),
-    working_days: str | None = typer.Option(
-        None,
-        "--working-days",
-        metavar="N",
-        help="Working days after --after (England and Wales bank holidays excluded).",
-    ),
+    note: str | None = note_option("Free text kept with it."),
+    after: str | None = value_option("--after", "DATE", _AFTER_HELP),
+    working_days: str | None = value_option("--working-days", "N", _WORKING_DAYS_HELP),
 ) -> None:
     """Add a manual milestone (kept when derived milestones are recomputed).
 
@@ -76,81 +75,81 @@ def _target(target: str, kind: str | None) -> tuple[str | None, MilestoneKind | 
     return None, None, int(target)
 
 
-def _close(
-    ctx: typer.Context, target: str, kind: str | None, note: str | None, *, done: bool
-) -> None:
-    from tracker.domain.text import parse_optional_text
-    from tracker.domain.types import MilestoneStatus
-    from tracker.service.milestones import close_milestone
-
-    ref, parsed_kind, milestone_id = _target(target, kind)
-    clean_note = parse_optional_text(note, "--note", max_length=2000)
-    status = MilestoneStatus.DONE if done else MilestoneStatus.CANCELLED
-    message = run_with_app(
-        ctx,
-        lambda app: close_milestone(
-            app,
-            ref=ref,
-            kind=parsed_kind,
-            milestone_id=milestone_id,
-            status=status,
-            note=clean_note,
-        ),
-    )
-    typer.echo(message)
-
-
-@group.command("done")
-def done(
+def _act(
     ctx: typer.Context,
-    target: str = typer.Argument(
-        ..., metavar="REF|ID", help="The contract's ref (or a milestone id alone)."
-    ),
-    kind: str | None = typer.Argument(
-        None, metavar="[KIND]", help="The milestone kind, e.g. extension_notice."
-    ),
-    note: str | None = typer.Option(
-        None, "--note", help="The decision taken, e.g. 'Decision 20/2024 approved'."
-    ),
+    which: tuple[str, str | None, str | None],
+    action: Callable[..., Awaitable[str]],
+    more: Callable[[], dict[str, Any]],
 ) -> None:
-    """Mark a decision done: its reminders stop and the note is kept as the record.
+    """Run ``action`` on the milestone that ``which`` (target, kind, note) names; print its message.
+
+    Inputs are checked in the order the user reads them: the target, then ``more``
+    (the command's own options), then the note.
+    """
+    from tracker.domain.text import parse_optional_text
+
+    target, kind, note = which
+    ref, parsed_kind, milestone_id = _target(target, kind)
+    extra = more()
+    clean_note = parse_optional_text(note, "--note", max_length=2000)
+    keys = {"ref": ref, "kind": parsed_kind, "milestone_id": milestone_id, "note": clean_note}
+    typer.echo(run_with_app(ctx, lambda app: action(app, **keys, **extra)))
+
+
+def _closing_command(name: str, *, done: bool, kind_help: str, note_help: str, doc: str) -> None:
+    """Declare ``milestone done`` or ``milestone cancel``: one command, two outcomes.
+
+    They take the same target, kind and note; only the helps and the status differ.
+    """
+
+    def close(
+        ctx: typer.Context,
+        target: str = target_argument(),
+        kind: str | None = kind_argument(kind_help),
+        note: str | None = note_option(note_help),
+    ) -> None:
+        from tracker.domain.types import MilestoneStatus
+        from tracker.service.milestones import close_milestone
+
+        status = MilestoneStatus.DONE if done else MilestoneStatus.CANCELLED
+        _act(ctx, (target, kind, note), close_milestone, lambda: {"status": status})
+
+    group.command(name, help=doc)(close)
+
+
+_closing_command(
+    "done",
+    done=True,
+    kind_help="The milestone kind, e.g. extension_notice.",
+    note_help="The decision taken, e.g. 'Decision 20/2024 approved'.",
+    doc="""Mark a decision done: its reminders stop and the note is kept as the record.
 
     Example: tracker milestone done LANCS-DRIVE extension_notice --note "Decision 20/2024"
 
     Example: tracker milestone done 42
-    """
-    _close(ctx, target, kind, note, done=True)
-
-
-@group.command("cancel")
-def cancel(
-    ctx: typer.Context,
-    target: str = typer.Argument(
-        ..., metavar="REF|ID", help="The contract's ref (or a milestone id alone)."
-    ),
-    kind: str | None = typer.Argument(None, metavar="[KIND]", help="The milestone kind."),
-    note: str | None = typer.Option(None, "--note", help="Why it no longer applies."),
-) -> None:
-    """Cancel a milestone that no longer applies (kept in the history, never deleted).
+    """,
+)
+_closing_command(
+    "cancel",
+    done=False,
+    kind_help="The milestone kind.",
+    note_help="Why it no longer applies.",
+    doc="""Cancel a milestone that no longer applies (kept in the history, never deleted).
 
     Example: tracker milestone cancel LANCS-DRIVE review --note "Superseded by the re-procurement"
-    """
-    _close(ctx, target, kind, note, done=False)
+    """,
+)
 
 
 @group.command("snooze")
 def snooze(
     ctx: typer.Context,
-    target: str = typer.Argument(
-        ..., metavar="REF|ID", help="The contract's ref (or a milestone id alone)."
+    target: str = target_argument(),
+    kind: str | None = kind_argument(),
+    until: str = value_option(
+        "--until", "DATE", "Hold reminders and nags until this day.", required=True
     ),
-    kind: str | None = typer.Argument(None, metavar="[KIND]", help="The milestone kind."),
-    until: str = typer.Option(
-        ..., "--until", metavar="DATE", help="Hold reminders and nags until this day."
-    ),
-    note: str | None = typer.Option(
-        None, "--note", help="Why, e.g. 'waiting for the Home Office letter'."
-    ),
+    note: str | None = note_option("Why, e.g. 'waiting for the Home Office letter'."),
 ) -> None:
     """Hold a milestone's reminders and nags until a day; the due date does not move.
 
@@ -159,21 +158,9 @@ def snooze(
     Example: tracker milestone snooze LANCS-DRIVE funding_confirmation --until 15/1/2025 --note "waiting for the Home Office letter"
     """
     from tracker.domain.dates import parse_date
-    from tracker.domain.text import parse_optional_text
     from tracker.service.milestones import snooze_milestone
 
-    ref, parsed_kind, milestone_id = _target(target, kind)
-    day = parse_date(until, "--until")
-    clean_note = parse_optional_text(note, "--note", max_length=2000)
-    message = run_with_app(
-        ctx,
-        lambda app: snooze_milestone(
-            app,
-            ref=ref,
-            kind=parsed_kind,
-            milestone_id=milestone_id,
-            until=day,
-            note=clean_note,
-        ),
-    )
-    typer.echo(message)
+    def day() -> dict[str, Any]:
+        return {"until": parse_date(until, "--until")}
+
+    _act(ctx, (target, kind, note), snooze_milestone, day)

@@ -8,10 +8,18 @@ from typing import Any
 import typer
 
 from tracker.cli.common import options, parse_options, run_with_app
+from tracker.cli.options import (
+    flag_option,
+    json_option,
+    only_ref_option,
+    ref_argument,
+    sub_app,
+    value_option,
+)
 
-policy_group = typer.Typer(
-    help="A contract's own reminder policy.\n\nExample: tracker policy set LANCS-DRIVE extension_notice --leads 120,60,30 --escalate-from 30 --nag-days 7",
-    no_args_is_help=True,
+policy_group = sub_app(
+    "policy",
+    "A contract's own reminder policy.\n\nExample: tracker policy set LANCS-DRIVE extension_notice --leads 120,60,30 --escalate-from 30 --nag-days 7",
 )
 
 
@@ -20,7 +28,7 @@ def register(app: typer.Typer) -> None:
     app.command("reminders")(reminders)
     app.command("run")(run)
     app.command("simulate")(simulate)
-    app.add_typer(policy_group, name="policy")
+    app.add_typer(policy_group)
 
 
 def _when(moment: Any) -> str:
@@ -31,9 +39,7 @@ def _when(moment: Any) -> str:
 
 def send(
     ctx: typer.Context,
-    dry_run: bool = typer.Option(
-        False, "--dry-run", help="List what is due now; send and change nothing."
-    ),
+    dry_run: bool = flag_option("--dry-run", "List what is due now; send and change nothing."),
 ) -> None:
     """Run one sweep: send every reminder due now, once (the outbox folder when no SMTP host is set).
 
@@ -74,12 +80,10 @@ def send(
 
 def reminders(
     ctx: typer.Context,
-    due: bool = typer.Option(False, "--due", help="Planned reminders whose time has come."),
-    failed: bool = typer.Option(
-        False, "--failed", help="Reminders that failed, with the server's reply."
-    ),
-    sent: bool = typer.Option(False, "--sent", help="Every reminder sent (the audit trail)."),
-    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+    due: bool = flag_option("--due", "Planned reminders whose time has come."),
+    failed: bool = flag_option("--failed", "Reminders that failed, with the server's reply."),
+    sent: bool = flag_option("--sent", "Every reminder sent (the audit trail)."),
+    json: bool = json_option(),
 ) -> None:
     """List reminders: planned (default), due, failed, or the history of what was sent.
 
@@ -160,13 +164,13 @@ async def _noop(app: Any) -> None:
 
 def simulate(
     ctx: typer.Context,
-    start: str = typer.Option(..., "--from", metavar="DATE", help="First day to replay."),
-    end: str = typer.Option(..., "--to", metavar="DATE", help="Last day to replay."),
-    ref: str | None = typer.Option(None, "--ref", help="Only this contract."),
-    policy: Path | None = typer.Option(
-        None, "--policy", metavar="FILE", help="Try this policy (TOML, like config/policy.toml)."
+    start: str = value_option("--from", "DATE", "First day to replay.", required=True),
+    end: str = value_option("--to", "DATE", "Last day to replay.", required=True),
+    ref: str | None = only_ref_option(None),
+    policy: Path | None = value_option(
+        "--policy", "FILE", "Try this policy (TOML, like config/policy.toml)."
     ),
-    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+    json: bool = json_option(),
 ) -> None:
     """Replay the calendar day by day and list every email that would go out; changes nothing.
 
@@ -199,16 +203,16 @@ def simulate(
 @policy_group.command("set")
 def policy_set(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="The contract's ref."),
+    ref: str = ref_argument(),
     kind: str = typer.Argument(..., help="Milestone kind, e.g. extension_notice."),
-    leads: str | None = typer.Option(
-        None, "--leads", metavar="DAYS", help="Lead days, e.g. 120,60,30 (empty for none)."
+    leads: str | None = value_option(
+        "--leads", "DAYS", "Lead days, e.g. 120,60,30 (empty for none)."
     ),
-    escalate_from: str | None = typer.Option(
-        None, "--escalate-from", metavar="DAYS", help="Copy the sponsor from this lead on."
+    escalate_from: str | None = value_option(
+        "--escalate-from", "DAYS", "Copy the sponsor from this lead on."
     ),
-    nag_days: str | None = typer.Option(
-        None, "--nag-days", metavar="N", help="Nag every N days while overdue (0: never)."
+    nag_days: str | None = value_option(
+        "--nag-days", "N", "Nag every N days while overdue (0: never)."
     ),
 ) -> None:
     """Set a contract's own reminder policy for one milestone kind; reminders are re-planned.
