@@ -24,7 +24,7 @@ from tracker.domain.types import (
 )
 from tracker.errors import DuplicateContract, InvalidOperation, UnknownContract
 from tracker.service.app import App
-from tracker.service.derive import record_event, to_domain
+from tracker.service.derive import record_event
 from tracker.service.milestones import new_manual_milestone
 from tracker.service.registers.inputs import (
     ContractInput,
@@ -36,6 +36,7 @@ from tracker.service.registers.inputs import (
 )
 from tracker.service.reminders.plan import refresh_contract
 from tracker.service.reminders.policy import contract_policy
+from tracker.store.domain_rows import to_domain
 from tracker.store.models import (
     ContractPolicyRow,
     ContractRow,

@@ -36,9 +36,9 @@ from tracker.domain.milestones import next_option, option_notice_due
 from tracker.domain.money import format_gbp
 from tracker.errors import DuplicateContract, ImportFileError, InvalidValue
 from tracker.service.app import App
-from tracker.service.derive import to_domain
 from tracker.service.registers.inputs import ContractInput, parse_contract
 from tracker.service.registers.yaml_file import MAX_IMPORT_BYTES
+from tracker.store.domain_rows import to_domain
 from tracker.store.models import ContractRow
 
 

@@ -26,8 +26,8 @@ from tracker.domain.types import FACT_KINDS, FinancialYear, MilestoneKind, Miles
 from tracker.domain.wording import close_command
 from tracker.service.app import App
 from tracker.service.contracts import load_contract
-from tracker.service.derive import milestone_states, to_domain
 from tracker.service.views.reminders import AttemptView, attempt_history
+from tracker.store.domain_rows import milestone_states, to_domain
 from tracker.store.models import ContractRow, CostRow, EventRow, ExtensionRow, FundingRow
 
 
