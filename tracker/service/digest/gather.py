@@ -53,7 +53,7 @@ from tracker.domain.types import (
     MilestoneState,
     MilestoneStatus,
 )
-from tracker.domain.wording import close_command, decision_link_label, kind_label, snooze_command
+from tracker.domain.wording import close_command, kind_label, snooze_command
 from tracker.errors import ConfigError
 from tracker.mail.model import (
     DecisionLink,
@@ -300,10 +300,9 @@ def _listing(parts: _Parts, today: date, rules: DerivationRules) -> _Listing:
     contract = _contract(parts)
     staffing = staffing_risk(contract, _done_states(parts), rules, today)
     gaps = [g for g in year_gaps(contract) if g.in_term]
-    listed = DigestContract(
-        ref=row.ref,
-        title=row.title,
-        provider=row.provider,
+    listed = copy_row(
+        DigestContract,
+        row,
         end=row.end_date,
         days_to_end=(row.end_date - today).days,
         role="owner",
@@ -593,8 +592,8 @@ async def _read_links(
     )
     for decision in await session.execute(statement):
         if decision.url:
-            label = decision_link_label(decision.ref, decision.title)
-            parts[decision.contract_id].links.append(DecisionLink(label=label, url=decision.url))
+            link = DecisionLink.of(decision.ref, decision.title, decision.url)
+            parts[decision.contract_id].links.append(link)
 
 
 async def _read_milestones(
