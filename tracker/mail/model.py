@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from tracker.domain.wording import decision_link_label
+
 if TYPE_CHECKING:
     from tracker.domain.funding import YearGap
 
@@ -39,6 +41,11 @@ class GapRow:
 class DecisionLink:
     label: str
     url: str
+
+    @classmethod
+    def of(cls, ref: str, title: str | None, url: str) -> DecisionLink:
+        """The link to a published decision record, labelled the same in every email."""
+        return cls(label=decision_link_label(ref, title), url=url)
 
 
 @dataclass(frozen=True, kw_only=True)

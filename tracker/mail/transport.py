@@ -70,6 +70,7 @@ class Transport(Protocol):
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
+        /,
     ) -> None: ...
 
     async def send(
@@ -187,12 +188,7 @@ class SmtpTransport:
             self._may_reconnect = True  # the batch's own connection may be reopened once
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         """Say QUIT politely; a failure to do so changes nothing about what was delivered."""
         self._entered = False
         self._down = None
@@ -452,12 +448,7 @@ class OutboxTransport:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         return None
 
     def path_for(self, message: OutgoingMessage, recipient: str) -> Path:

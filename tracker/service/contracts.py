@@ -24,7 +24,7 @@ from tracker.domain.types import (
 )
 from tracker.errors import DuplicateContract, InvalidOperation, UnknownContract
 from tracker.service.app import App
-from tracker.service.derive import record_event, to_domain
+from tracker.service.derive import record_event
 from tracker.service.milestones import new_manual_milestone
 from tracker.service.registers.inputs import (
     ContractInput,
@@ -36,6 +36,7 @@ from tracker.service.registers.inputs import (
 )
 from tracker.service.reminders.plan import refresh_contract
 from tracker.service.reminders.policy import contract_policy
+from tracker.store.domain_rows import to_domain
 from tracker.store.models import (
     ContractPolicyRow,
     ContractRow,
@@ -45,6 +46,7 @@ from tracker.store.models import (
     FundingRow,
     WatcherRow,
 )
+from tracker.store.rows import shared_columns
 
 
 async def load_contract(
@@ -71,30 +73,17 @@ async def _existing_refs(session: AsyncSession, refs: Sequence[str]) -> set[str]
 def _contract_row(data: ContractInput, app: App) -> ContractRow:
     now = app.now
     row = ContractRow(
-        ref=data.ref,
-        title=data.title,
-        provider=data.provider,
-        commissioner=data.commissioner,
+        **shared_columns(data, ContractRow),
         start_date=data.start,
         end_date=data.end,
         original_end=data.end,
-        value=data.value,
-        owner=data.owner,
-        sponsor=data.sponsor,
-        intervention_months=data.intervention_months,
-        notes=data.notes,
         created_at=now,
         updated_at=now,
     )
     row.watchers = [WatcherRow(email=email) for email in data.watchers]
+    available = ExtensionStatus.AVAILABLE.value
     row.extensions = [
-        ExtensionRow(
-            seq=index + 1,
-            until=option.until,
-            notice_days=option.notice_days,
-            notice_by=option.notice_by,
-            status=ExtensionStatus.AVAILABLE.value,
-        )
+        ExtensionRow(**shared_columns(option, ExtensionRow), seq=index + 1, status=available)
         for index, option in enumerate(data.extensions)
     ]
     row.funding = [_funding_row(line, str(index + 1)) for index, line in enumerate(data.funding)]
@@ -106,14 +95,7 @@ def _contract_row(data: ContractInput, app: App) -> ContractRow:
 
 
 def decision_row(decision: DecisionInput, now: datetime) -> DecisionRow:
-    return DecisionRow(
-        ref=decision.ref,
-        decided_on=decision.decided_on,
-        url=decision.url,
-        publish_within_working_days=decision.publish_within_working_days,
-        title=decision.title,
-        created_at=now,
-    )
+    return DecisionRow(**shared_columns(decision, DecisionRow), created_at=now)
 
 
 def policy_row(entry: PolicyInput) -> ContractPolicyRow:

@@ -13,22 +13,13 @@ from datetime import date, datetime
 
 from tracker.domain.milestones import derive_milestones
 from tracker.domain.types import (
-    Contract,
-    CostLine,
-    Decision,
     DerivationRules,
     DerivedMilestone,
     EventKind,
-    ExtensionOption,
-    ExtensionStatus,
-    FinancialYear,
-    FundingLine,
-    FundingStatus,
-    MilestoneKind,
     MilestoneOrigin,
-    MilestoneState,
     MilestoneStatus,
 )
+from tracker.store.domain_rows import to_domain
 from tracker.store.models import ContractRow, EventRow, MilestoneRow
 
 #: The closing note of a derived milestone cancelled because its rule no longer applies;
@@ -36,68 +27,6 @@ from tracker.store.models import ContractRow, EventRow, MilestoneRow
 NO_LONGER_APPLIES = "no longer applies after a change to the contract"
 #: The change-log line's ending when such a milestone re-opens at the same date.
 APPLIES_AGAIN = "applies again after a change to the contract"
-
-
-def to_domain(row: ContractRow) -> Contract:
-    """The contract's facts as the pure rules see them."""
-    return Contract(
-        ref=row.ref,
-        title=row.title,
-        provider=row.provider,
-        start=row.start_date,
-        end=row.end_date,
-        original_end=row.original_end,
-        value=row.value,
-        intervention_months=row.intervention_months,
-        extensions=tuple(
-            ExtensionOption(
-                seq=ext.seq,
-                until=ext.until,
-                notice_days=ext.notice_days,
-                notice_by=ext.notice_by,
-                status=ExtensionStatus(ext.status),
-            )
-            for ext in row.extensions
-        ),
-        funding=tuple(
-            FundingLine(
-                key=line.key,
-                source=line.source,
-                year=FinancialYear(line.year),
-                amount=line.amount,
-                status=FundingStatus(line.status),
-                confirm_by=line.confirm_by,
-            )
-            for line in row.funding
-        ),
-        costs=tuple(
-            CostLine(year=FinancialYear(cost.year), amount=cost.amount, category=cost.category)
-            for cost in row.costs
-        ),
-        decisions=tuple(
-            Decision(
-                ref=d.ref,
-                decided_on=d.decided_on,
-                publish_within_working_days=d.publish_within_working_days,
-                url=d.url,
-                title=d.title,
-            )
-            for d in row.decisions
-        ),
-    )
-
-
-def milestone_states(row: ContractRow) -> list[MilestoneState]:
-    return [
-        MilestoneState(
-            kind=MilestoneKind(m.kind),
-            key=m.key,
-            due=m.due,
-            status=MilestoneStatus(m.status),
-            origin=MilestoneOrigin(m.origin),
-        )
-        for m in row.milestones
-    ]
 
 
 def record_event(

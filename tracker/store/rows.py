@@ -22,3 +22,11 @@ def copy_row(cls: type[T], row: object, **given: Any) -> T:
     read from ``row``'s attribute of the same name (a missing one is an AttributeError)."""
     copied = {f.name: getattr(row, f.name) for f in fields(cls) if f.name not in given}
     return cls(**copied, **given)
+
+
+def shared_columns(source: DataclassInstance, model: type[Any]) -> dict[str, Any]:
+    """The fields of the dataclass ``source`` that are columns of ``model``'s table (under
+    the same name), as keyword arguments for a new row: the other way from :func:`copy_row`,
+    so a field added to both is stored without another line here."""
+    columns = set(model.__table__.columns.keys())
+    return {f.name: getattr(source, f.name) for f in fields(source) if f.name in columns}

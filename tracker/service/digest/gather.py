@@ -21,9 +21,9 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Integer,
@@ -48,16 +48,12 @@ from tracker.domain.types import (
     CostLine,
     DerivationRules,
     ExtensionOption,
-    ExtensionStatus,
-    FinancialYear,
     FundingLine,
-    FundingStatus,
     MilestoneKind,
-    MilestoneOrigin,
     MilestoneState,
     MilestoneStatus,
 )
-from tracker.domain.wording import close_command, decision_link_label, kind_label, snooze_command
+from tracker.domain.wording import close_command, kind_label, snooze_command
 from tracker.mail.model import (
     DecisionLink,
     DigestChange,
@@ -68,6 +64,13 @@ from tracker.mail.model import (
     GapRow,
 )
 from tracker.service.app import App
+from tracker.store.domain_rows import (
+    contract_of,
+    cost_line,
+    extension_option,
+    funding_line,
+    milestone_state,
+)
 from tracker.store.filters import one_of
 from tracker.store.models import (
     ContractRow,
@@ -83,6 +86,10 @@ from tracker.store.models import (
     WatcherRow,
 )
 from tracker.store.outbox import OutboxStatus
+from tracker.store.rows import copy_row
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 UPCOMING_DAYS = 56  # "decisions due in the next 8 weeks"
 ENDING_DAYS = 365  # "contracts ending within 12 months"
@@ -245,35 +252,14 @@ def _items(
 
 def _contract(parts: _Parts) -> Contract:
     """The contract as the pure rules see it, from the columns the digest read."""
-    row = parts.row
-    return Contract(
-        ref=row.ref,
-        title=row.title,
-        provider=row.provider,
-        start=row.start_date,
-        end=row.end_date,
-        original_end=row.original_end,
-        value=row.value,
-        intervention_months=row.intervention_months,
-        extensions=tuple(parts.extensions),
-        funding=tuple(parts.funding),
-        costs=tuple(parts.costs),
+    return contract_of(
+        parts.row, extensions=parts.extensions, funding=parts.funding, costs=parts.costs
     )
 
 
 def _done_states(parts: _Parts) -> list[MilestoneState]:
     """The done deciding milestones: the ones that can lift a staffing risk."""
-    return [
-        MilestoneState(
-            kind=MilestoneKind(m.kind),
-            key=m.key,
-            due=m.due,
-            status=MilestoneStatus(m.status),
-            origin=MilestoneOrigin(m.origin),
-        )
-        for m in parts.milestones
-        if m.status == MilestoneStatus.DONE.value
-    ]
+    return [milestone_state(m) for m in parts.milestones if m.status == MilestoneStatus.DONE.value]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -292,10 +278,9 @@ def _listing(parts: _Parts, today: date, rules: DerivationRules) -> _Listing:
     contract = _contract(parts)
     staffing = staffing_risk(contract, _done_states(parts), rules, today)
     gaps = [g for g in year_gaps(contract) if g.in_term]
-    listed = DigestContract(
-        ref=row.ref,
-        title=row.title,
-        provider=row.provider,
+    listed = copy_row(
+        DigestContract,
+        row,
         end=row.end_date,
         days_to_end=(row.end_date - today).days,
         role="owner",
@@ -529,71 +514,49 @@ async def _read_details(
     await _read_changes(session, changed, parts)
 
 
+def _columns(row: Any, of: type[DataclassInstance]) -> list[Any]:
+    """The columns of the table ``row`` named as the fields of the dataclass ``of``: a reader
+    selects exactly what the value it builds holds."""
+    return [getattr(row, f.name) for f in fields(of)]
+
+
 async def _read_extensions(
     session: AsyncSession, wanted: ColumnElement[bool], parts: dict[int, _Parts]
 ) -> None:
+    columns = _columns(ExtensionRow, ExtensionOption)
     statement = (
-        select(
-            ExtensionRow.contract_id,
-            ExtensionRow.seq,
-            ExtensionRow.until,
-            ExtensionRow.notice_days,
-            ExtensionRow.notice_by,
-            ExtensionRow.status,
-        )
+        select(ExtensionRow.contract_id, *columns)
         .where(wanted)
         .order_by(ExtensionRow.contract_id, ExtensionRow.seq)
     )
     for ext in await session.execute(statement):
-        option = ExtensionOption(
-            seq=ext.seq,
-            until=ext.until,
-            notice_days=ext.notice_days,
-            notice_by=ext.notice_by,
-            status=ExtensionStatus(ext.status),
-        )
-        parts[ext.contract_id].extensions.append(option)
+        parts[ext.contract_id].extensions.append(extension_option(ext))
 
 
 async def _read_funding(
     session: AsyncSession, wanted: ColumnElement[bool], parts: dict[int, _Parts]
 ) -> None:
+    columns = _columns(FundingRow, FundingLine)
     statement = (
-        select(
-            FundingRow.contract_id,
-            FundingRow.key,
-            FundingRow.source,
-            FundingRow.year,
-            FundingRow.amount,
-            FundingRow.status,
-            FundingRow.confirm_by,
-        )
+        select(FundingRow.contract_id, *columns)
         .where(wanted)
         .order_by(FundingRow.contract_id, FundingRow.year, FundingRow.id)
     )
     for line in await session.execute(statement):
-        funding = FundingLine(
-            key=line.key,
-            source=line.source,
-            year=FinancialYear(line.year),
-            amount=line.amount,
-            status=FundingStatus(line.status),
-            confirm_by=line.confirm_by,
-        )
-        parts[line.contract_id].funding.append(funding)
+        parts[line.contract_id].funding.append(funding_line(line))
 
 
 async def _read_costs(
     session: AsyncSession, wanted: ColumnElement[bool], parts: dict[int, _Parts]
 ) -> None:
+    columns = _columns(CostRow, CostLine)
     statement = (
-        select(CostRow.contract_id, CostRow.year, CostRow.amount, CostRow.category)
+        select(CostRow.contract_id, *columns)
         .where(wanted)
         .order_by(CostRow.contract_id, CostRow.year, CostRow.id)
     )
     for cost in await session.execute(statement):
-        line = CostLine(year=FinancialYear(cost.year), amount=cost.amount, category=cost.category)
-        parts[cost.contract_id].costs.append(line)
+        parts[cost.contract_id].costs.append(cost_line(cost))
 
 
 async def _read_links(
@@ -607,8 +570,8 @@ async def _read_links(
     )
     for decision in await session.execute(statement):
         if decision.url:
-            label = decision_link_label(decision.ref, decision.title)
-            parts[decision.contract_id].links.append(DecisionLink(label=label, url=decision.url))
+            link = DecisionLink.of(decision.ref, decision.title, decision.url)
+            parts[decision.contract_id].links.append(link)
 
 
 async def _read_milestones(
@@ -623,31 +586,12 @@ async def _read_milestones(
         MilestoneRow.status == MilestoneStatus.DONE.value,
         MilestoneRow.kind.in_(_DECIDING),
     )
-    statement = select(
-        MilestoneRow.contract_id,
-        MilestoneRow.id,
-        MilestoneRow.kind,
-        MilestoneRow.key,
-        MilestoneRow.due,
-        MilestoneRow.title,
-        MilestoneRow.status,
-        MilestoneRow.origin,
-        MilestoneRow.snoozed_until,
-        MilestoneRow.snooze_note,
-    ).where(wanted, or_(open_decision, done_deciding))
+    columns = _columns(MilestoneRow, _Milestone)
+    statement = select(MilestoneRow.contract_id, *columns).where(
+        wanted, or_(open_decision, done_deciding)
+    )
     for m in await session.execute(statement):
-        milestone = _Milestone(
-            id=m.id,
-            kind=m.kind,
-            key=m.key,
-            due=m.due,
-            title=m.title,
-            status=m.status,
-            origin=m.origin,
-            snoozed_until=m.snoozed_until,
-            snooze_note=m.snooze_note,
-        )
-        parts[m.contract_id].milestones.append(milestone)
+        parts[m.contract_id].milestones.append(copy_row(_Milestone, m))
 
 
 async def _read_changes(

@@ -36,10 +36,11 @@ from tracker.domain.milestones import next_option, option_notice_due
 from tracker.domain.money import format_gbp
 from tracker.errors import DuplicateContract, ImportFileError, InvalidValue
 from tracker.service.app import App
-from tracker.service.derive import to_domain
 from tracker.service.registers.inputs import ContractInput, parse_contract
 from tracker.service.registers.yaml_file import MAX_IMPORT_BYTES
+from tracker.store.domain_rows import to_domain
 from tracker.store.models import ContractRow
+from tracker.store.rows import copy_row
 
 
 @dataclass(frozen=True)
@@ -99,17 +100,16 @@ def register_row(row: ContractRow) -> RegisterRow:
     notice: date | None = None
     if option is not None:
         notice, _ = option_notice_due(option, row.end_date)
-    return RegisterRow(
+    return copy_row(
+        RegisterRow,
+        row,
         reference=row.ref,
-        title=row.title,
         supplier=row.provider,
         department=row.commissioner,
         start=row.start_date,
         end=row.end_date,
         extension_until=option.until if option is not None else None,
         extension_notice=notice,
-        value=row.value,
-        owner=row.owner,
     )
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from tracker.domain.types import FACT_KINDS, MilestoneKind
 from tracker.domain.wording import (
-    decision_link_label,
     done_by_id_command,
     kind_label,
     snooze_command,
@@ -28,11 +27,7 @@ from tracker.store.outbox import DueReminder
 
 def decision_links(row: ContractRow) -> tuple[DecisionLink, ...]:
     """Links to the contract's published decision records (those with a URL)."""
-    return tuple(
-        DecisionLink(label=decision_link_label(d.ref, d.title), url=d.url)
-        for d in row.decisions
-        if d.url
-    )
+    return tuple(DecisionLink.of(d.ref, d.title, d.url) for d in row.decisions if d.url)
 
 
 async def build_emails(app: App, claimed: Sequence[DueReminder]) -> list[ReminderEmail]:

@@ -26,9 +26,10 @@ from tracker.domain.types import FACT_KINDS, FinancialYear, MilestoneKind, Miles
 from tracker.domain.wording import close_command
 from tracker.service.app import App
 from tracker.service.contracts import load_contract
-from tracker.service.derive import milestone_states, to_domain
 from tracker.service.views.reminders import AttemptView, attempt_history
+from tracker.store.domain_rows import milestone_states, to_domain
 from tracker.store.models import ContractRow, CostRow, EventRow, ExtensionRow, FundingRow
+from tracker.store.rows import copy_row
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,20 +167,12 @@ def summarise(row: ContractRow, app: App) -> ContractSummary:
     contract = to_domain(row)
     views = milestone_views(row, today)
     decisions = [v for v in views if v.is_decision and v.status == MilestoneStatus.OPEN]
-    return ContractSummary(
-        ref=row.ref,
-        title=row.title,
-        provider=row.provider,
-        commissioner=row.commissioner,
+    return copy_row(
+        ContractSummary,
+        row,
         start=row.start_date,
         end=row.end_date,
-        original_end=row.original_end,
-        value=row.value,
-        owner=row.owner,
-        sponsor=row.sponsor,
         watchers=tuple(w.email for w in row.watchers),
-        intervention_months=row.intervention_months,
-        notes=row.notes,
         days_to_end=(row.end_date - today).days,
         staffing=staffing_risk(contract, milestone_states(row), app.policy.derivation, today),
         next_decision=decisions[0] if decisions else None,
