@@ -149,14 +149,21 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Contract:
-    """The facts of a contract the rules need. ``original_end`` is the end first agreed."""
+class ContractHeading:
+    """What names a contract and its term, wherever it is held (typed in, or as the
+    rules see it): one declaration, so input and rules cannot drift apart."""
 
     ref: str
     title: str
     provider: str
     start: date
     end: date
+
+
+@dataclass(frozen=True)
+class Contract(ContractHeading):
+    """The facts of a contract the rules need. ``original_end`` is the end first agreed."""
+
     original_end: date
     value: Decimal | None = None
     intervention_months: int | None = None

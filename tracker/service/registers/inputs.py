@@ -25,6 +25,7 @@ from tracker.domain.reminders import normalise_leads
 from tracker.domain.text import parse_optional_text, parse_positive_int, parse_text
 from tracker.domain.types import (
     MANUAL_KINDS,
+    ContractHeading,
     FinancialYear,
     FundingStatus,
     MilestoneKind,
@@ -85,12 +86,9 @@ class DecisionInput:
 
 
 @dataclass(frozen=True)
-class ContractInput:
-    ref: str
-    title: str
-    provider: str
-    start: date
-    end: date
+class ContractInput(ContractHeading):
+    """One contract as typed in (CLI options, a YAML record or a register row), validated."""
+
     commissioner: str | None = None
     value: Decimal | None = None
     owner: str | None = None
