@@ -12,6 +12,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,7 +217,78 @@ def test_json_after_changes(seeded: Runner) -> None:
 
 def test_reminders_json(seeded: Runner) -> None:
     data = load(seeded("--now", NOW, "reminders", "--json"))
+    assert data, "an empty list would pass every convention"
     check_conventions(data)
+
+
+REMINDER_FIELDS = {
+    "id": int,
+    "ref": str,
+    "kind": str,
+    "milestone_due": str,
+    "lead": int,
+    "recipient": str,
+    "role": str,
+    "send_at": str,
+    "status": str,
+    "attempts": int,
+    "message_id": str,
+    "sent_at": type(None),
+    "last_reply": type(None),
+}
+ATTEMPT_FIELDS = {
+    "at": str,
+    "ref": str,
+    "kind": str,
+    "milestone_due": str,
+    "lead": int,
+    "recipient": str,
+    "outcome": str,
+    "reply": str,
+    "message_id": str,
+}
+MESSAGE_ID = re.compile(r"^<r\d+\.\d{8}\.[ln]\d+\.[0-9a-f]+@[^>]+>$")
+
+
+def check_fields(rows: list[dict[str, Any]], fields: dict[str, type]) -> None:
+    """Every row has exactly these fields, of these JSON types (bool is not an int)."""
+    assert rows
+    for row in rows:
+        assert set(row) == set(fields), row
+        for key, kind in fields.items():
+            value = row[key]
+            assert type(value) is kind, (key, value)
+        assert row["kind"] in KINDS, row
+        assert MESSAGE_ID.match(row["message_id"]), row
+
+
+def test_reminders_json_on_a_non_empty_result_field_by_field(
+    seeded: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planned, due and sent listings of the seeds, with a value worked out by hand: the
+    Lancashire annual report (publication, due Thursday 5 Sep 2024) has lead 2 on Tuesday
+    3 Sep at 09:00 London, which is 08:00 UTC in summer time."""
+    planned = load(seeded("--now", NOW, "reminders", "--json"))
+    check_fields(planned, REMINDER_FIELDS)
+    assert {r["status"] for r in planned} == {"planned"}
+    assert all(r["attempts"] == 0 for r in planned)
+    check_conventions(planned)
+    report = [r for r in planned if (r["ref"], r["kind"], r["lead"]) == (LANCS, "publication", 2)]
+    assert [(r["milestone_due"], r["send_at"], r["role"]) for r in report] == [
+        ("2024-09-05", "2024-09-03T08:00:00Z", "owner")
+    ]
+
+    due = load(seeded("--now", "2024-09-03 09:00", "reminders", "--due", "--json"))
+    check_fields(due, REMINDER_FIELDS)
+    assert report[0]["id"] in {r["id"] for r in due}
+
+    monkeypatch.setenv("TRACKER_OUTBOX_DIR", str(tmp_path / "outbox"))
+    assert seeded("--now", "2024-09-02 10:00", "send").code == 0  # 10:00 BST is 09:00 UTC
+    sent = load(seeded("--now", "2024-09-02 10:00", "reminders", "--sent", "--json"))
+    check_fields(sent, ATTEMPT_FIELDS)
+    check_conventions(sent)
+    assert {(h["outcome"], h["at"]) for h in sent} == {("sent", "2024-09-02T09:00:00Z")}
+    assert len({h["message_id"] for h in sent}) == len(sent)
 
 
 def test_empty_reads_are_empty_json_lists(cli: Runner) -> None:

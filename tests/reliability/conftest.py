@@ -11,9 +11,10 @@ Shared with other directories (tests/support/fixtures.py): ``cli`` / ``db_path``
 contracts imported at ``--now 2024-09-02``), ``smtp`` / ``env`` / ``tracker_cli`` (the CLI
 against the threaded SMTP server), ``closed_port`` and ``tls_cert``.
 
-The terminal summary prints the suite's figures as one line:
-``reliability: inputs tried N, faults injected F, messages expected E, delivered D,
-duplicated 0, lost 0``.
+The terminal summary prints the suite's figures as one line (what each means:
+``reliability_support``): ``reliability: inputs tried N, faults injected F (happened),
+messages expected E, delivered D, lost 0, unexpected 0, duplicated on the wire W,
+duplicated in the database 0`` -- W counts the resends a crash provokes on purpose.
 """
 
 from __future__ import annotations

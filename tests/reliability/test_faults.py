@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from reliability_support import FIGURES, account
+from reliability_support import FIGURES, Tally, account, expected_ids, outbox_ids
 from support.cli import dump
 from support.people import OLIVIA, STEVE
 from support.smtp import RawServer
@@ -89,12 +89,22 @@ def _fixed(env: Any, smtp: Any) -> None:
     env.set("TRACKER_SMTP_PORT", str(smtp.port))
 
 
+def _expected(env: Any, *, recipients: tuple[str, ...] = (OLIVIA, STEVE)) -> set[str]:
+    """The Message-IDs of lead 7 of both decisions to ``recipients``."""
+    keys = [(REF, kind, person, 7) for kind in ("review", "custom") for person in recipients]
+    return expected_ids(env.db_path, keys)
+
+
+def _replies(env: Any, text: str) -> int:
+    """Attempts whose recorded reply contains ``text``: evidence a fault happened."""
+    return sum(text in a[3] for a in _attempts(env))
+
+
 def _four_delivered(env: Any, smtp: Any) -> None:
     ids = smtp.message_ids()
     assert len(ids) == 4 and len(set(ids)) == 4, ids
     assert Counter(m.rcpt_tos for m in smtp.messages) == {(OLIVIA,): 2, (STEVE,): 2}
-    delivered, duplicated = account(env.db_path, expected=4)
-    assert (delivered, duplicated) == (4, 0)
+    assert account(env.db_path, expected=_expected(env), wire=ids) == Tally.clean(4)
 
 
 # --------------------------------------------------------------------------- SMTP faults
@@ -118,10 +128,10 @@ def test_421_at_connect_retries_everything_then_delivers(
     server = raw_smtp(greet_421)
     env.set("TRACKER_SMTP_PORT", str(server.port))
     _sweep(tracker_cli, AT, sent=0, retry=4)
-    FIGURES.faults(server.connections)
     assert 1 <= server.connections <= 2
     assert _outcomes(env) == {"temporary": 4}
     assert all(a[3].startswith("421 4.3.2") for a in _attempts(env))
+    FIGURES.faults(happened=server.connections)  # each connection was greeted with 421
     _fixed(env, smtp)
     _sweep(tracker_cli, AT, sent=0)  # backoff: not yet
     _sweep(tracker_cli, LATER, sent=4)
@@ -136,7 +146,8 @@ def test_451_on_rcpt_is_retried_then_delivered(env: Any, smtp: Any, tracker_cli:
     _setup(env, tracker_cli)
     smtp.fail_rcpt("451 4.7.1 Greylisted, try again later", times=2)
     _sweep(tracker_cli, AT, sent=2, retry=2)
-    FIGURES.faults(len(smtp.refused))
+    assert len(smtp.refused) == 2
+    FIGURES.faults(happened=len(smtp.refused))
     _sweep(tracker_cli, LATER, sent=2)
     assert _outcomes(env) == {"temporary": 2, "sent": 4}
     assert sum("451 4.7.1 Greylisted" in a[3] for a in _attempts(env)) == 2
@@ -151,7 +162,8 @@ def test_452_too_many_recipients_is_retried_then_delivered(
     _setup(env, tracker_cli)
     smtp.fail_rcpt("452 4.5.3 Too many recipients", times=1)
     _sweep(tracker_cli, AT, sent=3, retry=1)
-    FIGURES.faults(len(smtp.refused))
+    assert len(smtp.refused) == 1
+    FIGURES.faults(happened=len(smtp.refused))
     _sweep(tracker_cli, LATER, sent=1)
     assert _outcomes(env) == {"temporary": 1, "sent": 4}
     assert [a[3] for a in _attempts(env) if a[2] == "temporary"] == [
@@ -171,15 +183,16 @@ def test_550_on_one_recipient_fails_it_and_the_others_get_theirs(
     smtp.fail_rcpt(reply, recipient=STEVE, times=None)
     _sweep(tracker_cli, AT, sent=2, failed=2)
     _sweep(tracker_cli, LATER, sent=0)
-    FIGURES.faults(len(smtp.refused))
     assert len(smtp.refused) == 2
+    FIGURES.faults(happened=len(smtp.refused))
     assert Counter(m.rcpt_tos for m in smtp.messages) == {(OLIVIA,): 2}
     failed = json.loads(tracker_cli("reminders", "--failed", "--json", now=LATER).out)
     assert {(r["recipient"], r["last_reply"]) for r in failed} == {(STEVE, reply)}
     assert len(failed) == 2
     assert _outcomes(env) == {"permanent": 2, "sent": 2}
     _history(env, tracker_cli)
-    assert account(env.db_path, expected=2) == (2, 0)
+    olivia = _expected(env, recipients=(OLIVIA,))
+    assert account(env.db_path, expected=olivia, wire=smtp.message_ids()) == Tally.clean(2)
 
 
 def test_552_message_too_big_fails_that_message_only(env: Any, smtp: Any, tracker_cli: Any) -> None:
@@ -188,13 +201,17 @@ def test_552_message_too_big_fails_that_message_only(env: Any, smtp: Any, tracke
     smtp.fail_data("552 5.3.4 Message size exceeds fixed limit", times=1)
     _sweep(tracker_cli, AT, sent=3, failed=1)
     _sweep(tracker_cli, LATER, sent=0)
-    FIGURES.faults(len(smtp.refused))
+    assert len(smtp.refused) == 1
+    FIGURES.faults(happened=len(smtp.refused))
     assert _outcomes(env) == {"permanent": 1, "sent": 3}
     failed = json.loads(tracker_cli("reminders", "--failed", "--json", now=LATER).out)
     assert [r["last_reply"] for r in failed] == ["552 5.3.4 Message size exceeds fixed limit"]
     _history(env, tracker_cli)
     assert len(set(smtp.message_ids())) == 3
-    assert account(env.db_path, expected=3) == (3, 0)
+    refused = {r["message_id"] for r in failed}
+    three = _expected(env) - refused
+    assert len(refused) == 1 and len(three) == 3, refused
+    assert account(env.db_path, expected=three, wire=smtp.message_ids()) == Tally.clean(3)
 
 
 def test_drop_before_the_final_reply_is_retried_with_the_same_message_id(
@@ -206,9 +223,9 @@ def test_drop_before_the_final_reply_is_retried_with_the_same_message_id(
     _setup(env, tracker_cli)
     smtp.drop_data(times=1)
     _sweep(tracker_cli, AT, sent=3, retry=1)
-    FIGURES.faults(len(smtp.dropped))
     dropped = smtp.dropped
     assert len(dropped) == 1
+    FIGURES.faults(happened=len(dropped))
     _sweep(tracker_cli, LATER, sent=1)
     assert dropped[0].message_id in smtp.message_ids()
     assert _outcomes(env) == {"temporary": 1, "sent": 4}
@@ -228,10 +245,10 @@ def test_a_server_that_hangs_times_out_quickly_and_is_retried(
     started = time.monotonic()
     _sweep(tracker_cli, AT, sent=0, retry=4)
     assert time.monotonic() - started < 8
-    FIGURES.faults(server.connections)
     assert 1 <= server.connections <= 2
     assert _outcomes(env) == {"temporary": 4}
-    assert all("timed out after 1s" in a[3] for a in _attempts(env))
+    assert _replies(env, "timed out after 1s") == 4
+    FIGURES.faults(happened=server.connections)  # each connection left unanswered
     _fixed(env, smtp)
     _sweep(tracker_cli, LATER, sent=4)
     _history(env, tracker_cli)
@@ -245,9 +262,9 @@ def test_no_server_is_retried_then_delivered(
     _setup(env, tracker_cli)
     env.set("TRACKER_SMTP_PORT", str(closed_port))
     _sweep(tracker_cli, AT, sent=0, retry=4)
-    FIGURES.faults()
     assert _outcomes(env) == {"temporary": 4}
-    assert all("connection refused" in a[3] for a in _attempts(env))
+    assert _replies(env, "connection refused") == 4
+    FIGURES.faults(happened=1)  # the sweep met a refused connection (its replies say so)
     _fixed(env, smtp)
     _sweep(tracker_cli, LATER, sent=4)
     _history(env, tracker_cli)
@@ -269,9 +286,9 @@ def test_an_unwritable_outbox_is_retried_and_resumes_when_fixed(
     blocker.write_text("a regular file\n")
     env.set("TRACKER_OUTBOX_DIR", str(blocker / "outbox"))
     _sweep(tracker_cli, AT, sent=0, retry=4)
-    FIGURES.faults()
     assert _outcomes(env) == {"temporary": 4}
-    assert all("cannot write" in a[3] for a in _attempts(env))
+    assert _replies(env, "cannot write") == 4
+    FIGURES.faults(happened=_replies(env, "cannot write"))  # each write failed
     assert blocker.read_text() == "a regular file\n"
     outbox = tmp_path / "outbox"
     env.set("TRACKER_OUTBOX_DIR", str(outbox))
@@ -280,7 +297,8 @@ def test_an_unwritable_outbox_is_retried_and_resumes_when_fixed(
     assert not list(outbox.glob(".*.tmp"))
     assert smtp.messages == []
     _history(env, tracker_cli)
-    assert account(env.db_path, expected=4) == (4, 0)
+    wire = outbox_ids(outbox)
+    assert account(env.db_path, expected=_expected(env), wire=wire) == Tally.clean(4)
 
 
 def _one_line(result: Any) -> str:
@@ -302,11 +320,11 @@ def test_a_read_only_database_is_one_line_writes_nothing_and_resumes(
         ("milestone", "done", REF, "review"),
         ("recipient", "set", OLIVIA, "--digest", "off"),
     ):
-        FIGURES.faults()
         result = tracker_cli("--db", read_only, *args, now=AT)
         line = _one_line(result)
         assert "read-only" in line and "nothing was written" in line, line
         assert dump(env.db_path) == before
+        FIGURES.faults(happened=1)  # the command met the read-only database
     assert smtp.messages == []
     _sweep(tracker_cli, AT, sent=4)
     _history(env, tracker_cli)
@@ -333,16 +351,17 @@ def test_a_database_locked_beyond_the_busy_timeout_is_one_line_then_works(
     cost = ("cost", "add", REF, "--year", "2026/27", "--amount", "5")
     before = dump(env.db_path)
     with locked(env.db_path):
-        FIGURES.faults(2)
         started = time.monotonic()
         line = _one_line(tracker_cli(*cost, now=AT))
         waited = time.monotonic() - started
         assert "locked" in line or "busy" in line, line
         assert waited >= 0.3, "it did not wait for the busy timeout"
         assert dump(env.db_path) == before
+        FIGURES.faults(happened=1)  # the write met the lock
         line = _one_line(tracker_cli("send", now=AT))
         assert "locked" in line or "busy" in line, line
         assert smtp.messages == []
+        FIGURES.faults(happened=1)  # so did the sweep
     assert dump(env.db_path) == before
     assert tracker_cli(*cost, now=AT).code == 0
     _sweep(tracker_cli, AT, sent=4)
@@ -373,7 +392,6 @@ def test_a_lock_taken_mid_sweep_loses_no_reminder_and_records_none_twice(
     try:
         line = _one_line(tracker_cli("send", now=AT))
         assert "busy" in line, line
-        FIGURES.faults()
     finally:
         smtp.on_data = None
         for other in holder:
@@ -381,10 +399,12 @@ def test_a_lock_taken_mid_sweep_loses_no_reminder_and_records_none_twice(
             other.close()
     assert taken.is_set()
     assert len(smtp.messages) == 2
+    FIGURES.faults(happened=1)  # the lock was taken mid-sweep and the sweep met it
     _sweep(tracker_cli, "2025-06-23 09:30", sent=3)  # lease (300 s) over: 2 left + 1 again
     ids = smtp.message_ids()
     assert len(ids) == 5 and len(set(ids)) == 4
     assert Counter(ids).most_common(1)[0][0] == ids[1]  # the unrecorded one, resent
     sent = json.loads(tracker_cli("reminders", "--sent", "--json", now=LATER).out)
     assert sorted(h["message_id"] for h in sent) == sorted(set(ids))
-    assert account(env.db_path, expected=4) == (4, 0)
+    resent = account(env.db_path, expected=_expected(env), wire=ids)
+    assert resent == Tally.clean(4, duplicated_on_wire=1)  # at least once at SMTP

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import FIGURES, account
+from reliability_support import FIGURES, Tally, account, expected_ids
 from support.cli import LANCS, NOW, Result, Runner, dump
 from support.people import OLIVIA, STEVE
 
@@ -85,7 +85,9 @@ def test_hostile_text_is_sent_as_data_with_safe_headers(
     assert "Sweep done: 2 sent, 0 to retry, 0 failed." in sent.out, sent
     messages = smtp.wait_for(2)
     assert Counter(m.rcpt_tos for m in messages) == {(OLIVIA,): 1, (STEVE,): 1}
-    account(env.db_path, expected=2)
+    expected = expected_ids(env.db_path, [(REF, "review", person, 7) for person in (OLIVIA, STEVE)])
+    tally = account(env.db_path, expected=expected, wire=smtp.message_ids())
+    assert tally == Tally.clean(2), tally
 
     for received in messages:
         message = received.message

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import FIGURES, account, due_now_yaml
+from reliability_support import FIGURES, Tally, account, due_now_yaml, expected_ids
 from support.cli import in_process
+from support.people import OLIVIA, STEVE
 from support.smtp import RawServer
 
 from tracker.settings import Settings
@@ -94,12 +95,12 @@ def test_rejected_login_error_line_has_no_password(env: Any, smtp: Any, tracker_
     smtp.require_auth("tracker", "the-right-one")
     env.set("TRACKER_SMTP_USERNAME", "tracker")
     env.set("TRACKER_SMTP_PASSWORD", SMTP_SECRET)
-    FIGURES.faults()
     result = tracker_cli("send", now=SEND_AT)
     line = _one_line(result)
     _no_secret(result.out, result.err)
     assert "TRACKER_SMTP_PASSWORD" in line
     assert smtp.messages == []
+    FIGURES.faults(happened=sum(not ok for _, ok in smtp.logins))  # logins the server refused
 
 
 def test_a_server_echoing_the_password_does_not_get_it_into_the_error(
@@ -110,12 +111,12 @@ def test_a_server_echoing_the_password_does_not_get_it_into_the_error(
     env.set("TRACKER_SMTP_PORT", str(server.port))
     env.set("TRACKER_SMTP_USERNAME", "tracker")
     env.set("TRACKER_SMTP_PASSWORD", SMTP_SECRET)
-    FIGURES.faults()
     result = tracker_cli("send", now=SEND_AT)
     line = _one_line(result)
     _no_secret(result.out, result.err)
     assert "535" in line and "***" in line, line
     assert server.connections >= 1
+    FIGURES.faults(happened=1)  # the server echoed the password (the 535 line shows it)
     status = tracker_cli("status", "--json", now=SEND_AT)
     assert status.code == 0, status
     _no_secret(status.out, status.err)
@@ -155,7 +156,7 @@ def test_tracker_run_logs_and_status_never_show_the_password(
     reader.start()
     try:
         assert failed.wait(30), "".join(lines)
-        FIGURES.faults()
+        FIGURES.faults(happened=1)  # a sweep failed on the echoing server
     finally:
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=20)
@@ -213,13 +214,13 @@ def test_database_password_is_masked_in_every_error_line(
     else:
         prefix = ["--db", PG_URL]
     for name, args in DB_COMMANDS.items():
-        FIGURES.faults()
         with _logging_restored():
             result = in_process([*prefix, *args])
         line = _one_line(result)
         _no_secret(result.out, result.err)
         assert "***" in line, (name, line)
         assert "127.0.0.1:1" in line, (name, line)
+        FIGURES.faults(happened=1)  # the command failed to reach the database
 
 
 def test_status_against_a_real_postgresql_with_a_password_never_prints_it(
@@ -273,13 +274,13 @@ def test_a_self_signed_server_is_refused_unless_verification_is_turned_off(
     _contracts(env, tracker_cli)
     env.set("TRACKER_SMTP_PORT", str(tls_smtp.port))
     env.unset("TRACKER_SMTP_SECURITY")  # the default: STARTTLS, certificate verified
-    FIGURES.faults()
     started = time.monotonic()
     result = tracker_cli("send", now=SEND_AT)
     line = _one_line(result)
     assert time.monotonic() - started < 10
     assert "certificate" in line and "TRACKER_SMTP_HOST" in line, line
     assert tls_smtp.messages == []
+    FIGURES.faults(happened=1)  # the self-signed certificate was refused
     due = json.loads(tracker_cli("reminders", "--due", "--json", now="2025-06-23 09:10").out)
     assert len(due) == 4 and {r["status"] for r in due} == {"planned"}
 
@@ -288,4 +289,9 @@ def test_a_self_signed_server_is_refused_unless_verification_is_turned_off(
     assert sent.code == 0, sent
     assert "Sweep done: 4 sent, 0 to retry, 0 failed." in sent.out, sent
     assert len(tls_smtp.messages) == 4
-    account(env.db_path, expected=4)
+    keys = [
+        ("SEC-1", kind, person, 7) for kind in ("review", "custom") for person in (OLIVIA, STEVE)
+    ]
+    expected = expected_ids(env.db_path, keys)
+    tally = account(env.db_path, expected=expected, wire=tls_smtp.message_ids())
+    assert tally == Tally.clean(4), tally

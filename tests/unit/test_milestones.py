@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.workdays import is_english_working_day
 
-from tracker.domain.calendar import is_working_day
 from tracker.domain.milestones import (
     DECISION_TEXT,
     derive_milestones,
@@ -443,7 +443,7 @@ def test_every_computed_due_date_is_a_working_day(contract: Contract) -> None:
     derived = derive_milestones(contract, RULES)
     for milestone in derived:
         if _computed(milestone, contract):
-            assert is_working_day(milestone.due), milestone
+            assert is_english_working_day(milestone.due), milestone
 
 
 @given(contracts())

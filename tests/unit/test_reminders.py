@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 from support.people import OLIVIA, STEVE
+from support.workdays import is_english_working_day
 
-from tracker.domain.calendar import LONDON, is_working_day
+from tracker.domain.calendar import LONDON
 from tracker.domain.reminders import (
     ReminderPolicy,
     collapse,
@@ -46,7 +47,7 @@ def test_send_time_on_a_bank_holiday_moves_back_over_the_weekend() -> None:
 def test_every_send_time_is_nine_on_a_working_day_no_later_than_the_day(day: date) -> None:
     local = send_time(day).astimezone(LONDON)
     assert (local.hour, local.minute) == (9, 0)
-    assert is_working_day(local.date())
+    assert is_english_working_day(local.date())
     assert local.date() <= day
     assert (day - local.date()).days < 7
 

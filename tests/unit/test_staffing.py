@@ -142,3 +142,59 @@ def test_at_risk_exactly_inside_the_window_while_undecided(
     inside = date(2024, 6, 30) <= today <= date(2025, 3, 31)
     assert risk.at_risk is (inside and status is not MilestoneStatus.DONE)
     assert risk.days_to_end == (date(2025, 3, 31) - today).days
+
+
+#: (end, window opens, its eve) worked out by hand for the 9-month window; no extension
+#: option, so the continuation decision decides.
+WINDOWS = [
+    (date(2025, 3, 31), date(2024, 6, 30), date(2024, 6, 29)),  # Lancashire: no 31 June
+    (date(2025, 11, 30), date(2025, 2, 28), date(2025, 2, 27)),  # no 30 February
+    (date(2028, 11, 30), date(2028, 2, 29), date(2028, 2, 28)),  # a leap year
+    (date(2025, 12, 31), date(2025, 3, 31), date(2025, 3, 30)),
+    (date(2025, 10, 1), date(2025, 1, 1), date(2024, 12, 31)),  # across the new year
+]
+#: The day after each end, by hand.
+DAY_AFTER = {
+    date(2025, 3, 31): date(2025, 4, 1),
+    date(2025, 11, 30): date(2025, 12, 1),
+    date(2028, 11, 30): date(2028, 12, 1),
+    date(2025, 12, 31): date(2026, 1, 1),
+    date(2025, 10, 1): date(2025, 10, 2),
+}
+
+
+@pytest.mark.parametrize(("end", "opens", "eve"), WINDOWS, ids=lambda d: str(d))
+def test_the_window_s_first_and_last_day_worked_out_by_hand(
+    end: date, opens: date, eve: date
+) -> None:
+    contract = lancashire(end=end, original_end=end, extensions=())
+    open_decision = [state(CONTINUATION, "end", MilestoneStatus.OPEN)]
+    done = [state(CONTINUATION, "end", MilestoneStatus.DONE)]
+    after = DAY_AFTER[end]
+    undecided = {
+        day: staffing_risk(contract, open_decision, RULES, day).state
+        for day in (eve, opens, end, after)
+    }
+    assert undecided == {eve: "not_yet", opens: "at_risk", end: "at_risk", after: "ended"}
+    decided = {
+        day: staffing_risk(contract, done, RULES, day).state for day in (eve, opens, end, after)
+    }
+    assert decided == {eve: "decided", opens: "decided", end: "decided", after: "ended"}
+    risk = staffing_risk(contract, open_decision, RULES, opens)
+    assert (risk.window_opens, risk.deciding, risk.at_risk) == (opens, CONTINUATION, True)
+    assert risk.summary.startswith(f"AT STAFFING RISK since {opens.day} ")
+    assert staffing_risk(contract, open_decision, RULES, end).days_to_end == 0
+    assert staffing_risk(contract, open_decision, RULES, after).days_to_end == -1
+
+
+@pytest.mark.parametrize("status", [MilestoneStatus.OPEN, MilestoneStatus.DONE], ids=str)
+def test_lancashire_s_edges_with_the_notice_open_or_done(status: MilestoneStatus) -> None:
+    """With its extension option available, the notice decides; "decided" wins over "not
+    yet" and "at risk", never over "ended"."""
+    notice = [state(NOTICE, "option:1", status)]
+    days = (date(2024, 6, 29), date(2024, 6, 30), date(2025, 3, 31), date(2025, 4, 1))
+    states = [staffing_risk(lancashire(), notice, RULES, day).state for day in days]
+    if status is MilestoneStatus.DONE:
+        assert states == ["decided", "decided", "decided", "ended"]
+    else:
+        assert states == ["not_yet", "at_risk", "at_risk", "ended"]
