@@ -183,7 +183,9 @@ def parse_policy(raw: object) -> tuple[PolicyInput, ...]:
         return ()
     if not isinstance(raw, Mapping):
         raise InvalidValue(
-            "policy", _brief(raw), "must map milestone kinds to {leads, escalate_from, nag_days, max_nags}"
+            "policy",
+            _brief(raw),
+            "must map milestone kinds to {leads, escalate_from, nag_days, max_nags}",
         )
     return tuple(parse_policy_entry(kind, value, f"policy.{kind}") for kind, value in raw.items())
 

@@ -173,9 +173,7 @@ async def _nag_work(
             nags += _latest_nag_rows(
                 app, milestone, rule, owner=owner, sponsor=sponsor, contract_end=end, stored=mine
             )
-        new = nag_schedule(
-            milestone, app.policy, policies, owner, sponsor, mine, contract_end=end
-        )
+        new = nag_schedule(milestone, app.policy, policies, owner, sponsor, mine, contract_end=end)
         old = (milestone.next_nag_at, milestone.nag_default_days)
         if new != old:
             moves.append(_move(milestone.id, old=old, new=new))

@@ -142,7 +142,11 @@ def _closed_note(m: MilestoneRow, status: MilestoneStatus, today: date, end: dat
 def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
     statuses = [
         effective_status(
-            MilestoneKind(m.kind), MilestoneStatus(m.status), m.due, today, contract_end=row.end_date
+            MilestoneKind(m.kind),
+            MilestoneStatus(m.status),
+            m.due,
+            today,
+            contract_end=row.end_date,
         )
         for m in row.milestones
     ]
