@@ -146,10 +146,8 @@ def test_the_lancashire_year_is_a_few_reminders_people_will_still_read(tracker_c
     cannot be acted on once passed, at most max_nags (4) nags per milestone and person,
     and one escalation (the sponsor's copy of the last nag) per overdue decision."""
     assert tracker_cli("import", str(LANCASHIRE), now="2024-01-01 08:00").code == 0
-    result = tracker_cli(
-        "simulate", "--ref", "LANCS-DRIVE", "--from", "2024-01-01", "--to", "2025-03-31",
-        "--json", now="2024-01-01 08:00",
-    )  # fmt: skip
+    period = ("--from", "2024-01-01", "--to", "2025-03-31")
+    result = tracker_cli("simulate", "--ref", "LANCS-DRIVE", *period, "--json", now="2024-01-01")
     assert result.code == 0, result
     emails: list[dict[str, Any]] = json.loads(result.out)
     assert 0 < len(emails) < 100
