@@ -145,7 +145,8 @@ async def _reference_nags(session: Any, app: App) -> set[tuple[int, int, str]]:
         )
     ).all()
     policies: dict[int, list[ContractPolicyRow]] = {}
-    ends = dict((await session.execute(select(ContractRow.id, ContractRow.end_date))).tuples())
+    ended = await session.execute(select(ContractRow.id, ContractRow.end_date))
+    ends = {cid: end for cid, end in ended.all()}
     for p in (await session.execute(select(ContractPolicyRow))).scalars():
         policies.setdefault(p.contract_id, []).append(p)
     existing = {
