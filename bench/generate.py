@@ -43,6 +43,7 @@ from tracker.domain.reminders import (
     latest_nag,
     mail_domain,
     message_id,
+    nag_count,
     plan_leads,
     recipients_for,
     send_time,
@@ -560,12 +561,15 @@ class _Builder:
                     f"{contract.ref}: {kind.value} due {due.isoformat()} done ({closed_note})",
                 )  # fmt: skip
             rule = contract_policy(self.policy, overrides, kind)
-            nags = self._reminders(cid, mid, due, rule, owner, sponsor, status, closed_at, is_fact)
+            count = nag_count(kind, due, rule, contract.end)
+            nags = self._reminders(
+                cid, mid, due, rule, owner, sponsor, status, closed_at, is_fact, count=count
+            )
             row = self.rows.milestones[-1]
+            milestone = _Milestone(kind.value, status, due, snoozed)
             row["next_nag_at"], row["nag_default_days"] = nag_schedule(
-                _Milestone(kind.value, status, due, snoozed),
-                self.policy, overrides, owner, sponsor, nags,
-            )  # fmt: skip
+                milestone, self.policy, overrides, owner, sponsor, nags, contract_end=contract.end
+            )
 
     def _manual(
         self, cid: int, contract: Contract
@@ -625,6 +629,8 @@ class _Builder:
         status: str,
         closed_at: datetime | None,
         is_fact: bool,
+        *,
+        count: int,
     ) -> set[tuple[int, str]]:
         """Writes the milestone's reminders; returns the (lead, recipient) of its nags."""
         now = self.now
@@ -640,11 +646,12 @@ class _Builder:
                 self._planned(
                     cid, mid, due, planned.lead, planned.recipient, planned.role, planned.send_at
                 )
-        if status == "open" and not is_fact and rule.nag_days > 0:
+        if status == "open" and count > 0:
             # The nags a running tracker planned and sent, one per interval, up to now.
-            nag = latest_nag(due, rule.nag_days, self.today)
+            nag = latest_nag(due, rule.nag_days, self.today, count=count)
             if nag is not None and nag[1] > now:
-                nag = latest_nag(due, rule.nag_days, self.today - timedelta(days=1))
+                yesterday = self.today - timedelta(days=1)
+                nag = latest_nag(due, rule.nag_days, yesterday, count=count)
             last = -nag[0] if nag is not None else 0
             for overdue in range(rule.nag_days, last + 1, rule.nag_days):
                 when = send_time(due + timedelta(days=overdue))

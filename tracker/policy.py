@@ -69,6 +69,7 @@ def _reminder_rule(data: dict[str, Any], name: str) -> ReminderPolicy:
         leads=parsed,
         escalate_from=_int(data.get("escalate_from", 0), f"{name}.escalate_from"),
         nag_days=_int(data.get("nag_days", 0), f"{name}.nag_days"),
+        max_nags=_int(data.get("max_nags"), f"{name}.max_nags", 1),
     )
 
 

@@ -180,8 +180,30 @@ def test_headers() -> None:
 
 def test_text_part_matches_snapshot() -> None:
     """The whole plain text, exactly: layout changes are reviewed as a snapshot diff."""
-    text = text_part(build_reminder(lancashire()))
-    path = SNAPSHOTS / "reminder.txt"
+    assert_matches_snapshot(text_part(build_reminder(lancashire())), "reminder.txt")
+
+
+def escalation() -> ReminderEmail:
+    """The last of four weekly nags about the Lancashire notice, the sponsor's copy."""
+    return lancashire(
+        recipient="cfo@lancashire-opcc.example.org",
+        role="sponsor",
+        days_left=-28,
+        lead=-28,
+        is_nag=True,
+        nags_left=0,
+        is_escalation=True,
+        weeks_overdue=4,
+        escalate_from=30,
+    )
+
+
+def test_escalation_text_part_matches_snapshot() -> None:
+    assert_matches_snapshot(text_part(build_reminder(escalation())), "reminder_escalation.txt")
+
+
+def assert_matches_snapshot(text: str, name: str) -> None:
+    path = SNAPSHOTS / name
     if not path.exists():
         if os.environ.get("UPDATE_SNAPSHOTS") == "1":
             path.write_text(text, encoding="utf-8", newline="\n")
@@ -229,18 +251,42 @@ def test_gap_table_in_html() -> None:
 
 
 def test_nag() -> None:
-    msg = build_reminder(lancashire(days_left=-7, lead=-7, is_nag=True))
+    msg = build_reminder(lancashire(days_left=-7, lead=-7, is_nag=True, nags_left=3))
     assert msg["Subject"] == (
         "LANCS-DRIVE: OVERDUE Extension notice was due 30 Sep 2024 (7 days ago)"
     )
     assert_in_both(msg, "7 days overdue")
     assert_in_both(msg, "This reminder repeats until the milestone is marked done")
+    assert_in_both(msg, "at most 3 more times; after that it stays in the digest")
     text = text_part(msg)
     assert text.startswith(
         "OVERDUE: Extension notice for LANCS-DRIVE was due on 30 Sep 2024, 7 days\nago.\n"
     )
     assert "\nWas due:  30 Sep 2024 (7 days overdue)\n" in text
     assert "Overdue: Extension notice</h1>" in html_part(msg)
+
+
+def test_the_last_nag_says_it_is_the_last() -> None:
+    msg = build_reminder(lancashire(days_left=-28, lead=-28, is_nag=True, nags_left=0))
+    assert msg["Subject"].startswith("LANCS-DRIVE: OVERDUE Extension notice")
+    assert_in_both(msg, "This is the last reminder about it: no more emails will be sent")
+    assert "repeats" not in text_part(msg)
+    assert "ESCALATION" not in text_part(msg)  # the owner's copy: the sponsor is told
+
+
+def test_escalation_tells_the_sponsor_the_decision_is_weeks_overdue() -> None:
+    msg = build_reminder(escalation())
+    assert msg["Subject"] == (
+        "LANCS-DRIVE: ESCALATION Extension notice 4 weeks overdue, no decision "
+        "(was due 30 Sep 2024)"
+    )
+    assert_in_both(msg, "this decision is now 4 weeks overdue with no answer")
+    assert "The reminders to its owner have stopped" in " ".join(text_part(msg).split())
+    assert "The reminders to its owner have stopped" in html_part(msg)
+    assert "You are copied as the contract" not in text_part(msg)
+    # With no sponsor the owner's copy says it, to the owner.
+    alone = build_reminder(dataclasses.replace(escalation(), role="owner"))
+    assert "The reminders to you have stopped" in " ".join(text_part(alone).split())
 
 
 def test_sponsor_copy() -> None:

@@ -135,3 +135,31 @@ def test_simulate_lists_exactly_what_daily_sends_deliver_and_changes_nothing(
     # Leads and roles the simulation reports agree with the messages' own ids.
     assert all(reminder_key(e["message_id"])[2] == e["lead"] for e in simulated)
     assert {e["role"] for e in simulated if e["recipient"] == STEVE} == {"sponsor"}
+
+
+LANCASHIRE = Path(__file__).resolve().parents[2] / "config" / "seeds" / "lancashire-drive-2024.yaml"
+
+
+def test_the_lancashire_year_is_a_few_reminders_people_will_still_read(tracker_cli: Any) -> None:
+    """1 Jan 2024 to 31 Mar 2025 with nobody marking anything done: 269 emails before
+    issue 15 (230 nags, 104 about the last-referral date). Now: no nag about a date that
+    cannot be acted on once passed, at most max_nags (4) nags per milestone and person,
+    and one escalation (the sponsor's copy of the last nag) per overdue decision."""
+    assert tracker_cli("import", str(LANCASHIRE), now="2024-01-01 08:00").code == 0
+    period = ("--from", "2024-01-01", "--to", "2025-03-31")
+    result = tracker_cli("simulate", "--ref", "LANCS-DRIVE", *period, "--json", now="2024-01-01")
+    assert result.code == 0, result
+    emails: list[dict[str, Any]] = json.loads(result.out)
+    assert 0 < len(emails) < 100
+    nags = [e for e in emails if e["lead"] < 0]
+    assert not [e for e in nags if e["kind"] == "last_referral"]
+    assert any(e["kind"] == "last_referral" for e in emails)  # its lead reminders still go
+    per_person: dict[tuple[str, str], int] = {}
+    for e in nags:
+        key = (e["kind"], e["recipient"])
+        per_person[key] = per_person.get(key, 0) + 1
+    assert per_person and max(per_person.values()) <= 4
+    escalations = [e for e in emails if "ESCALATION" in e["subject"]]
+    overdue = {e["kind"] for e in nags}
+    assert sorted(e["kind"] for e in escalations) == sorted(overdue)
+    assert all(e["role"] == "sponsor" and e["lead"] == -28 for e in escalations)

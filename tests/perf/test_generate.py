@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from bench.generate import DEFAULT_NOW, build_rows, generate, sqlite_records
-from tracker.domain.reminders import latest_nag, recipients_for
-from tracker.domain.types import FACT_KINDS, MilestoneKind
+from tracker.domain.reminders import latest_nag, nag_count, recipients_for
+from tracker.domain.types import PASSING_KINDS, MilestoneKind
 from tracker.mail.transport import OutboxTransport
 from tracker.policy import load_policy
 from tracker.service.app import App
@@ -145,6 +145,8 @@ async def _reference_nags(session: Any, app: App) -> set[tuple[int, int, str]]:
         )
     ).all()
     policies: dict[int, list[ContractPolicyRow]] = {}
+    ended = await session.execute(select(ContractRow.id, ContractRow.end_date))
+    ends = {cid: end for cid, end in ended.all()}
     for p in (await session.execute(select(ContractPolicyRow))).scalars():
         policies.setdefault(p.contract_id, []).append(p)
     existing = {
@@ -158,12 +160,13 @@ async def _reference_nags(session: Any, app: App) -> set[tuple[int, int, str]]:
     candidates: dict[int, list[tuple[int, str]]] = {}
     for m, owner, sponsor in rows:
         kind = MilestoneKind(m.kind)
-        if kind in FACT_KINDS or m.due >= app.today:
+        if kind in PASSING_KINDS or m.due >= app.today:
             continue
         if m.snoozed_until is not None and m.snoozed_until > released_through(app.now):
             continue
         rule = contract_policy(app.policy, policies.get(m.contract_id, []), kind)
-        nag = latest_nag(m.due, rule.nag_days, app.today)
+        count = nag_count(kind, m.due, rule, ends[m.contract_id])
+        nag = latest_nag(m.due, rule.nag_days, app.today, count=count)
         if nag is None or nag[1] > app.now:
             continue
         people = recipients_for(nag[0], rule, owner, sponsor)

@@ -22,7 +22,7 @@ from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from tracker.domain.reminders import nag_plannable_at
-from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
+from tracker.domain.types import FACT_KINDS, PASSING_KINDS, MilestoneKind, MilestoneStatus
 from tracker.policy import load_policy
 from tracker.service.app import App, make_app, opened
 from tracker.service.contracts import (
@@ -46,6 +46,7 @@ REF = "TEST/2024/1"
 OWNER, SPONSOR = "owner@example.org", "cfo@example.org"
 FUNDING = MilestoneKind.FUNDING_CONFIRMATION
 LAST_REFERRAL = MilestoneKind.LAST_REFERRAL
+NOTICE = MilestoneKind.EXTENSION_NOTICE
 
 Build = Callable[..., ContractInput]
 AppAt = Callable[..., Awaitable[App]]
@@ -128,14 +129,26 @@ async def test_every_open_decision_gets_its_first_nag_time_and_facts_none(
     rows = await _rows(app, REF)
     assert len(rows) == 5
     for row in rows:
-        if MilestoneKind(row.kind) in FACT_KINDS:
+        if MilestoneKind(row.kind) in PASSING_KINDS:
             assert (row.next_nag_at, row.nag_default_days) == (None, None), row.kind
         else:
             first = nag_plannable_at(row.due + timedelta(days=7))
             assert (row.next_nag_at, row.nag_default_days) == (first, 7), row.kind
     assert await state(app, FUNDING) == (utc(2025, 2, 7, 9), 7)
-    # Last referral due Tue 30 Sep 2025: Tue 7 Oct, 09:00 BST.
-    assert await state(app, LAST_REFERRAL) == (utc(2025, 10, 7, 8), 7)
+    # The last referral cannot be acted on once passed: never nagged.
+    assert await state(app, LAST_REFERRAL) == (None, None)
+    # Extension notice due Wed 31 Dec 2025: Wed 7 Jan 2026, 09:00 GMT.
+    assert await state(app, NOTICE) == (utc(2026, 1, 7, 9), 7)
+
+
+async def test_nags_stop_after_max_nags(at: AppAt, contract: Build) -> None:
+    await add_contracts(await at(NOW), [contract()])
+    for day in (7, 14, 21, 28):
+        assert await sweep_nags(await at(utc(2025, 2, day, 9))) == 2
+    app = await at(utc(2025, 4, 30, 10))
+    assert await nag_rows(app, FUNDING) == both(-7) + both(-14) + both(-21) + both(-28)
+    assert await state(app, FUNDING) == (None, 7)
+    assert await sweep_nags(app) == 0
 
 
 # -- the sweep ------------------------------------------------------------------------------
@@ -194,19 +207,18 @@ async def test_a_moved_due_date_moves_it_and_re_opens_a_done_decision(
     at: AppAt, contract: Build
 ) -> None:
     await add_contracts(await at(NOW), [contract()])
-    await close(await at(utc(2025, 10, 1, 10)), LAST_REFERRAL, MilestoneStatus.DONE)
+    await close(await at(utc(2025, 9, 29, 10)), LAST_REFERRAL, MilestoneStatus.DONE)
     app = await at(utc(2025, 10, 6, 10))
     assert await state(app, LAST_REFERRAL) == (None, None)
 
     # Activating the extension moves the end to 31 Mar 2027: the last referral moves to
-    # Wed 30 Sep 2026 and re-opens; its first nag is Wed 7 Oct 2026, 09:00 BST.
+    # Wed 30 Sep 2026 and re-opens (a passing kind: still never nagged).
     await extend(app, REF)
     (row,) = await _rows(app, REF, LAST_REFERRAL)
     assert (row.due, row.status) == (date(2026, 9, 30), "open")
-    assert await state(app, LAST_REFERRAL) == (utc(2026, 10, 7, 8), 7)
+    assert await state(app, LAST_REFERRAL) == (None, None)
     await sweep_nags(app)
     assert await nag_rows(app, LAST_REFERRAL) == []
-    assert await state(app, LAST_REFERRAL) == (utc(2026, 10, 7, 8), 7)
 
 
 async def test_a_decision_that_applies_again_is_nagged_again(at: AppAt, contract: Build) -> None:
@@ -280,8 +292,8 @@ async def test_a_contracts_own_interval_sets_it_and_takes_it_off_the_default(
     await set_policy(app, REF, PolicyInput(FUNDING, None, None, 3))
     assert await state(app, FUNDING) == (utc(2025, 2, 3, 9), None)  # Mon 3 Feb
     # Leads only: the interval is still the configured one.
-    await set_policy(app, REF, PolicyInput(LAST_REFERRAL, (30, 7), None, None))
-    assert await state(app, LAST_REFERRAL) == (utc(2025, 10, 7, 8), 7)
+    await set_policy(app, REF, PolicyInput(NOTICE, (30, 7), None, None))
+    assert await state(app, NOTICE) == (utc(2026, 1, 7, 9), 7)
 
     monday = await at(utc(2025, 2, 3, 9))
     assert await sweep_nags(monday) == 2
@@ -302,7 +314,7 @@ async def test_a_changed_configuration_is_noticed_by_the_next_sweep(
     assert await nag_rows(app, FUNDING) == both(-3)
     assert await state(app, FUNDING) == (utc(2025, 2, 6, 9), 3)
     assert await state(app, FUNDING, "OWN/1") == (utc(2025, 2, 14, 9), None)  # its own
-    assert await state(app, LAST_REFERRAL) == (utc(2025, 10, 7, 8), 7)  # another kind
+    assert await state(app, NOTICE) == (utc(2026, 1, 7, 9), 7)  # another kind
     assert await sweep_nags(app) == 0
 
     # No nags for funding decisions at all.
@@ -458,7 +470,7 @@ async def test_the_upgrade_backfills_a_safe_bound_and_init_makes_it_exact(
         1: (None, None),
         2: (None, None),
         3: (utc(2025, 1, 31), None),
-        4: (utc(2025, 9, 30), None),
+        4: (utc(2025, 9, 30), None),  # 0007's bound; init clears it (a passing kind)
         5: (None, None),
         6: (utc(2025, 6, 2), None),
     }
@@ -467,7 +479,7 @@ async def test_the_upgrade_backfills_a_safe_bound_and_init_makes_it_exact(
     assert await refresh_all(app) == 1
     exact = await _states(app)
     assert exact[3] == (utc(2025, 2, 14, 9), 7)
-    assert exact[4] == (utc(2025, 10, 7, 8), 7)
+    assert exact[4] == (None, None)
     assert exact[6] == (utc(2025, 6, 9, 8), 7)
     assert (exact[1], exact[2], exact[5]) == ((None, None),) * 3
     assert await sweep_nags(app) == 0

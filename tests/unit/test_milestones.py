@@ -13,6 +13,7 @@ from support.workdays import is_english_working_day
 
 from tracker.domain.milestones import (
     DECISION_TEXT,
+    closed_by_time,
     derive_milestones,
     effective_status,
     publication_due,
@@ -370,7 +371,41 @@ def test_publication_due_skips_christmas() -> None:
 def test_effective_status(
     kind: MilestoneKind, status: MilestoneStatus, due: date, expected: MilestoneStatus
 ) -> None:
-    assert effective_status(kind, status, due, date(2025, 3, 31)) is expected
+    today = date(2025, 3, 31)
+    assert effective_status(kind, status, due, today, contract_end=today) is expected
+
+
+END = date(2025, 3, 31)
+
+
+def test_the_last_referral_date_is_done_by_passing_with_a_note() -> None:
+    kind, due = MilestoneKind.LAST_REFERRAL, date(2024, 3, 28)
+    open_ = MilestoneStatus.OPEN
+    assert effective_status(kind, open_, due, due, contract_end=END) is open_
+    after = due + timedelta(days=1)
+    assert effective_status(kind, open_, due, after, contract_end=END) is MilestoneStatus.DONE
+    assert closed_by_time(kind, due, after, END) == "passed on 28 Mar 2024"
+    assert closed_by_time(kind, due, due, END) is None
+    # A person's own closing stands.
+    cancelled = MilestoneStatus.CANCELLED
+    assert effective_status(kind, cancelled, due, after, contract_end=END) is cancelled
+
+
+def test_an_extension_notice_stays_overdue_until_the_contract_ends_then_lapses() -> None:
+    kind, due = MilestoneKind.EXTENSION_NOTICE, date(2024, 9, 30)
+    open_ = MilestoneStatus.OPEN
+    assert effective_status(kind, open_, due, END, contract_end=END) is open_
+    after = END + timedelta(days=1)
+    assert effective_status(kind, open_, due, after, contract_end=END) is MilestoneStatus.DONE
+    note = closed_by_time(kind, due, after, END) or ""
+    assert "the option lapsed unexercised" in note and "31 Mar 2025" in note
+
+
+def test_other_decisions_wait_for_a_person_whatever_the_date() -> None:
+    for kind in (MilestoneKind.FUNDING_CONFIRMATION, MilestoneKind.PUBLICATION):
+        later = END + timedelta(days=400)
+        status = effective_status(kind, MilestoneStatus.OPEN, END, later, contract_end=END)
+        assert status is MilestoneStatus.OPEN
 
 
 def test_decision_text_for_every_kind() -> None:

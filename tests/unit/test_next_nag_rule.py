@@ -39,6 +39,7 @@ DUES = [
     date(2025, 12, 19),
 ]
 INTERVALS = [1, 2, 3, 7, 14]
+MANY = 1000  # a nag count that caps nothing in these periods
 
 
 def _sweeps(first: date, days: int, every: timedelta) -> list[datetime]:
@@ -54,9 +55,14 @@ def _sweeps(first: date, days: int, every: timedelta) -> list[datetime]:
 
 
 def _plan(
-    due: date, nag_days: int, snoozed: date | None, sweeps: Iterable[datetime],
+    due: date,
+    nag_days: int,
+    snoozed: date | None,
+    sweeps: Iterable[datetime],
     look: Callable[[datetime, set[int]], bool],
-) -> Planned:  # fmt: skip
+    *,
+    count: int,
+) -> Planned:
     """What a sweep at each moment plans (the rule of ``nags_due``), for the moments at
     which ``look`` says the sweep reads the milestone at all."""
     planned: set[int] = set()
@@ -66,21 +72,23 @@ def _plan(
             continue
         if snoozed is not None and snoozed > released_through(now):
             continue
-        nag = latest_nag(due, nag_days, now.astimezone(LONDON).date())
+        nag = latest_nag(due, nag_days, now.astimezone(LONDON).date(), count=count)
         if nag is not None and nag[1] <= now and nag[0] not in planned:
             planned.add(nag[0])
             out.append((now, nag[0]))
     return out
 
 
-def _both(due: date, nag_days: int, snoozed: date | None, sweeps: list[datetime]) -> Planned:
-    every_time = _plan(due, nag_days, snoozed, sweeps, lambda now, planned: True)
+def _both(
+    due: date, nag_days: int, snoozed: date | None, sweeps: list[datetime], count: int = MANY
+) -> Planned:
+    every_time = _plan(due, nag_days, snoozed, sweeps, lambda now, planned: True, count=count)
 
     def due_now(now: datetime, planned: set[int]) -> bool:
-        at = next_nag_at(due, nag_days, snoozed, planned)
+        at = next_nag_at(due, nag_days, snoozed, planned, count=count)
         return at is not None and at <= now
 
-    only_when_due = _plan(due, nag_days, snoozed, sweeps, due_now)
+    only_when_due = _plan(due, nag_days, snoozed, sweeps, due_now, count=count)
     assert only_when_due == every_time, (due, nag_days, snoozed)
     return every_time
 
@@ -112,9 +120,13 @@ def test_the_same_with_a_snooze_and_with_a_tracker_that_was_down(due: date, nag_
 
 def test_the_first_nag_is_due_at_its_send_time_on_a_working_day() -> None:
     # Due Friday 31 Jan 2025, nag every 7 days: Friday 7 Feb, 09:00 GMT.
-    assert next_nag_at(date(2025, 1, 31), 7, None, []) == datetime(2025, 2, 7, 9, tzinfo=UTC)
+    assert next_nag_at(date(2025, 1, 31), 7, None, [], count=MANY) == datetime(
+        2025, 2, 7, 9, tzinfo=UTC
+    )
     # In summer, 09:00 London is 08:00 UTC.
-    assert next_nag_at(date(2025, 6, 2), 7, None, []) == datetime(2025, 6, 9, 8, tzinfo=UTC)
+    assert next_nag_at(date(2025, 6, 2), 7, None, [], count=MANY) == datetime(
+        2025, 6, 9, 8, tzinfo=UTC
+    )
 
 
 def test_a_nag_day_that_is_not_a_working_day_is_due_from_its_own_midnight() -> None:
@@ -123,27 +135,50 @@ def test_a_nag_day_that_is_not_a_working_day_is_due_from_its_own_midnight() -> N
     saturday = date(2025, 2, 8)
     assert send_time(saturday) == datetime(2025, 2, 7, 9, tzinfo=UTC)
     assert nag_plannable_at(saturday) == datetime(2025, 2, 8, 0, tzinfo=UTC)
-    assert next_nag_at(date(2025, 2, 1), 7, None, []) == datetime(2025, 2, 8, 0, tzinfo=UTC)
+    assert next_nag_at(date(2025, 2, 1), 7, None, [], count=MANY) == datetime(
+        2025, 2, 8, 0, tzinfo=UTC
+    )
     # In summer, London midnight is 23:00 UTC the day before.
     assert nag_plannable_at(date(2025, 6, 7)) == datetime(2025, 6, 6, 23, tzinfo=UTC)
 
 
 def test_after_a_nag_is_planned_the_next_is_the_one_after_it() -> None:
     due = date(2025, 1, 31)
-    assert next_nag_at(due, 7, None, [-7]) == datetime(2025, 2, 14, 9, tzinfo=UTC)
+    assert next_nag_at(due, 7, None, [-7], count=MANY) == datetime(2025, 2, 14, 9, tzinfo=UTC)
     # Several missed nags collapsed into the latest (-28): the next is -35.
-    assert next_nag_at(due, 7, None, [-28]) == datetime(2025, 3, 7, 9, tzinfo=UTC)
+    assert next_nag_at(due, 7, None, [-28], count=MANY) == datetime(2025, 3, 7, 9, tzinfo=UTC)
     # Nag rows of another interval (the policy changed) do not count.
-    assert next_nag_at(due, 10, None, [-7, -14]) == datetime(2025, 2, 10, 9, tzinfo=UTC)
+    assert next_nag_at(due, 10, None, [-7, -14], count=MANY) == datetime(2025, 2, 10, 9, tzinfo=UTC)
 
 
 def test_a_snooze_holds_the_next_nag_until_nine_on_its_last_day() -> None:
     due = date(2025, 1, 31)
     assert nine_am_london(date(2025, 2, 20)) == datetime(2025, 2, 20, 9, tzinfo=UTC)
-    assert next_nag_at(due, 7, date(2025, 2, 20), []) == datetime(2025, 2, 20, 9, tzinfo=UTC)
+    assert next_nag_at(due, 7, date(2025, 2, 20), [], count=MANY) == datetime(
+        2025, 2, 20, 9, tzinfo=UTC
+    )
     # A snooze that ends before the next nag changes nothing.
-    assert next_nag_at(due, 7, date(2025, 2, 3), []) == datetime(2025, 2, 7, 9, tzinfo=UTC)
+    assert next_nag_at(due, 7, date(2025, 2, 3), [], count=MANY) == datetime(
+        2025, 2, 7, 9, tzinfo=UTC
+    )
 
 
 def test_no_interval_no_nags() -> None:
-    assert next_nag_at(date(2025, 1, 31), 0, None, []) is None
+    assert next_nag_at(date(2025, 1, 31), 0, None, [], count=MANY) is None
+
+
+@pytest.mark.parametrize("nag_days", [1, 7])
+@pytest.mark.parametrize("due", DUES[:5], ids=str)
+def test_both_rules_stop_after_the_last_nag(due: date, nag_days: int) -> None:
+    half_hourly = _sweeps(due - timedelta(days=1), 60, timedelta(minutes=30))
+    planned = _both(due, nag_days, None, half_hourly, count=4)
+    assert [lead for _, lead in planned] == [-k * nag_days for k in range(1, 5)]
+    sparse = [m for m in half_hourly if m.toordinal() % 5 == 0 and m.hour in (3, 8, 17)]
+    assert _both(due, nag_days, None, sparse, count=4)[-1][1] == -4 * nag_days
+
+
+def test_after_the_last_nag_there_is_no_next() -> None:
+    due = date(2025, 1, 31)
+    assert next_nag_at(due, 7, None, [-7, -14, -21], count=4) is not None
+    assert next_nag_at(due, 7, None, [-28], count=4) is None
+    assert next_nag_at(due, 7, None, [], count=0) is None

@@ -52,3 +52,13 @@ def test_a_policy_file_s_digest_table_is_checked_too(tmp_path: Path) -> None:
     file.write_text('[digest]\nfrequency = "hourly"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="frequency 'hourly'"):
         load_policy(file=file)
+
+
+def test_nags_stop_after_four_by_default_and_per_kind_as_configured() -> None:
+    from tracker.domain.types import MilestoneKind
+
+    policy = load_policy({"reminders": {"publication": {"max_nags": 2}}})
+    assert policy.reminder_rule(MilestoneKind.EXTENSION_NOTICE).max_nags == 4
+    assert policy.reminder_rule(MilestoneKind.PUBLICATION).max_nags == 2
+    with pytest.raises(ConfigError, match="max_nags: 0 must be a whole number >= 1"):
+        load_policy({"reminders": {"default": {"max_nags": 0}}})

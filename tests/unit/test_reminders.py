@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
@@ -14,15 +14,20 @@ from tracker.domain.calendar import LONDON
 from tracker.domain.reminders import (
     ReminderPolicy,
     collapse,
+    is_escalation,
     latest_nag,
     message_id,
+    nag_count,
+    nags_left,
     plan_leads,
     recipients_for,
     retry_delay,
     send_time,
 )
+from tracker.domain.types import MilestoneKind
 
-POLICY = ReminderPolicy(leads=(90, 60, 30, 14, 7, 1), escalate_from=14, nag_days=7)
+POLICY = ReminderPolicy(leads=(90, 60, 30, 14, 7, 1), escalate_from=14, nag_days=7, max_nags=4)
+MANY = 1000  # a nag count that does not cap the examples
 
 
 def test_send_time_is_nine_in_london_in_winter_gmt() -> None:
@@ -77,16 +82,47 @@ def test_plan_leads_gives_one_row_per_lead_and_recipient() -> None:
 
 def test_no_nag_before_a_full_interval_has_passed() -> None:
     due = date(2024, 9, 30)
-    assert latest_nag(due, 7, due) is None
-    assert latest_nag(due, 7, due + timedelta(days=6)) is None
-    assert latest_nag(due, 0, due + timedelta(days=60)) is None
+    assert latest_nag(due, 7, due, count=MANY) is None
+    assert latest_nag(due, 7, due + timedelta(days=6), count=MANY) is None
+    assert latest_nag(due, 0, due + timedelta(days=60), count=MANY) is None
+    assert latest_nag(due, 7, due + timedelta(days=60), count=0) is None
 
 
 def test_latest_nag_is_the_most_recent_interval_only() -> None:
     due = date(2024, 9, 30)
-    lead, when = latest_nag(due, 7, date(2024, 10, 25)) or (0, None)
+    lead, when = latest_nag(due, 7, date(2024, 10, 25), count=MANY) or (0, None)
     assert lead == -21  # 7, 14 and 21 days overdue have passed; only the latest counts
     assert when == send_time(date(2024, 10, 21))
+
+
+def test_nags_stop_at_the_count() -> None:
+    due = date(2024, 9, 30)
+    # Ten weeks overdue, four nags: the latest is still the fourth, 28 days overdue.
+    lead, when = latest_nag(due, 7, due + timedelta(days=70), count=4) or (0, None)
+    assert lead == -28 and when == send_time(due + timedelta(days=28))
+
+
+def test_nag_count_none_for_passing_kinds_and_none_after_the_end_for_notices() -> None:
+    end = date(2025, 3, 31)
+    due = date(2024, 3, 28)
+    for kind in (MilestoneKind.LAST_REFERRAL, MilestoneKind.CONTRACT_END):
+        assert nag_count(kind, due, POLICY, end) == 0
+    assert nag_count(MilestoneKind.PUBLICATION, due, POLICY, end) == 4
+    assert nag_count(MilestoneKind.PUBLICATION, due, replace(POLICY, nag_days=0), end) == 0
+    assert nag_count(MilestoneKind.EXTENSION_NOTICE, date(2024, 9, 30), POLICY, end) == 4
+    # Notice due 17 days before the end: two weekly nags fit before the option lapses.
+    assert nag_count(MilestoneKind.EXTENSION_NOTICE, date(2025, 3, 14), POLICY, end) == 2
+
+
+def test_the_last_nag_escalates_to_the_sponsor_or_else_the_owner() -> None:
+    both = recipients_for(-28, POLICY, OLIVIA, STEVE)
+    assert is_escalation(-28, "sponsor", POLICY, count=4, people=both)
+    assert not is_escalation(-28, "owner", POLICY, count=4, people=both)
+    assert not is_escalation(-21, "sponsor", POLICY, count=4, people=both)
+    assert not is_escalation(14, "sponsor", POLICY, count=4, people=both)
+    alone = recipients_for(-28, POLICY, OLIVIA, None)
+    assert is_escalation(-28, "owner", POLICY, count=4, people=alone)
+    assert nags_left(-7, 7, 4) == 3 and nags_left(-28, 7, 4) == 0
 
 
 @dataclass(frozen=True)

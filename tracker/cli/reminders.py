@@ -214,15 +214,23 @@ def policy_set(
     nag_days: str | None = value_option(
         "--nag-days", "N", "Nag every N days while overdue (0: never)."
     ),
+    max_nags: str | None = value_option(
+        "--max-nags", "N", "At most N nags; the last one escalates to the sponsor."
+    ),
 ) -> None:
     """Set a contract's own reminder policy for one milestone kind; reminders are re-planned.
 
-    Example: tracker policy set LANCS-DRIVE extension_notice --leads 120,60,30 --escalate-from 30 --nag-days 7
+    Example: tracker policy set LANCS-DRIVE extension_notice --leads 120,60,30 --escalate-from 30 --nag-days 7 --max-nags 4
     """
     from tracker.service.contracts import set_policy
     from tracker.service.registers.inputs import parse_policy_entry
 
-    values = {"leads": leads, "escalate_from": escalate_from, "nag_days": nag_days}
+    values = {
+        "leads": leads,
+        "escalate_from": escalate_from,
+        "nag_days": nag_days,
+        "max_nags": max_nags,
+    }
     entry = parse_options(
         lambda raw: parse_policy_entry(kind, raw, "KIND"),
         values,

@@ -26,7 +26,8 @@ from tracker.domain.funding import YearGap, year_gaps
 from tracker.domain.money import format_gbp
 from tracker.domain.types import (
     AT_RISK_FUNDING,
-    FACT_KINDS,
+    LAPSING_KINDS,
+    PASSING_KINDS,
     Contract,
     DerivationRules,
     DerivedMilestone,
@@ -328,10 +329,37 @@ def snooze_holds(snoozed_until: date | None, today: date) -> bool:
     return snoozed_until is not None and snoozed_until > today
 
 
+def closes_on(kind: MilestoneKind, due: date, contract_end: date) -> date | None:
+    """The last day a milestone can still be acted on, when time alone closes it.
+
+    A passing kind (start, end, last referral) closes on its own day: once it has gone
+    there is nothing left to do, so it is never overdue. A lapsing kind (an extension
+    notice) stays overdue until the contract ends: an option not exercised by then has
+    lapsed. Other decisions wait for a person (None).
+    """
+    if kind in PASSING_KINDS:
+        return due
+    if kind in LAPSING_KINDS:
+        return contract_end
+    return None
+
+
+def closed_by_time(kind: MilestoneKind, due: date, today: date, contract_end: date) -> str | None:
+    """Why time has closed a milestone (``passed on 28 Mar 2024``), or None while it is
+    still open to action. The note ``show`` gives a milestone nobody had to close."""
+    last = closes_on(kind, due, contract_end)
+    if last is None or today <= last:
+        return None
+    if kind in PASSING_KINDS:
+        return f"passed on {format_uk(due)}"
+    return f"the option lapsed unexercised: the contract ended on {format_uk(contract_end)}"
+
+
 def effective_status(
-    kind: MilestoneKind, status: MilestoneStatus, due: date, today: date
+    kind: MilestoneKind, status: MilestoneStatus, due: date, today: date, *, contract_end: date
 ) -> MilestoneStatus:
-    """Facts (start, end) are done once their day has passed; decisions wait for a person."""
-    if kind in FACT_KINDS and status == MilestoneStatus.OPEN and due < today:
+    """An open milestone that time has closed (see :func:`closes_on`) is done; the
+    others keep their stored status (decisions wait for a person)."""
+    if status == MilestoneStatus.OPEN and closed_by_time(kind, due, today, contract_end):
         return MilestoneStatus.DONE
     return status

@@ -8,13 +8,13 @@ that slips to Monday would arrive after a Monday deadline's lead had gone.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol, TypeVar
 
 from tracker.domain.calendar import LONDON, previous_working_day
-from tracker.domain.milestones import effective_status
+from tracker.domain.milestones import closes_on, effective_status
 from tracker.domain.types import MilestoneKind, MilestoneStatus
 
 SEND_TIME = time(9, 0)
@@ -22,11 +22,13 @@ SEND_TIME = time(9, 0)
 
 @dataclass(frozen=True)
 class ReminderPolicy:
-    """Leads (days before due, most distant first), escalation lead, nag interval (0: none)."""
+    """Leads (days before due, most distant first), escalation lead, nag interval (0: none)
+    and how many nags at most: a reminder that never stops is one people stop reading."""
 
     leads: tuple[int, ...]
     escalate_from: int
     nag_days: int
+    max_nags: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,10 +56,12 @@ def normalise_leads(values: Iterable[int]) -> tuple[int, ...]:
     return tuple(sorted(set(values), reverse=True))
 
 
-def remindable(kind: MilestoneKind, status: str, due: date, today: date) -> bool:
+def remindable(
+    kind: MilestoneKind, status: str, due: date, today: date, *, contract_end: date
+) -> bool:
     """Whether a milestone still gets reminders: only while it is open, as
-    ``effective_status`` sees it (a fact whose day has passed is done)."""
-    current = effective_status(kind, MilestoneStatus(status), due, today)
+    ``effective_status`` sees it (a milestone time has closed is done)."""
+    current = effective_status(kind, MilestoneStatus(status), due, today, contract_end=contract_end)
     return current == MilestoneStatus.OPEN
 
 
@@ -110,15 +114,46 @@ def reminders_for(
     ]
 
 
-def latest_nag(due: date, nag_days: int, today: date) -> tuple[int, datetime] | None:
+def nag_count(kind: MilestoneKind, due: date, policy: ReminderPolicy, contract_end: date) -> int:
+    """How many nags an overdue milestone gets: ``max_nags`` every ``nag_days``, none on
+    a day time has closed it (:func:`closes_on`): so none for a passing kind, and none
+    for an extension notice after the contract's end."""
+    if policy.nag_days <= 0:
+        return 0
+    last = closes_on(kind, due, contract_end)
+    if last is None:
+        return policy.max_nags
+    return max(0, min(policy.max_nags, (last - due).days // policy.nag_days))
+
+
+def nags_left(lead: int, nag_days: int, count: int) -> int:
+    """How many nags are still to come after the nag at ``lead`` (0: it is the last)."""
+    if lead >= 0 or nag_days <= 0:
+        return count
+    return max(0, count - (-lead) // nag_days)
+
+
+def is_escalation(
+    lead: int, role: str, policy: ReminderPolicy, *, count: int, people: Sequence[tuple[str, str]]
+) -> bool:
+    """Whether this copy of a nag is the escalation: the last of the ``count`` nags, to
+    the sponsor, or to the owner when no sponsor is told (``people``: the nag's
+    recipients and roles, as :func:`recipients_for` gives them)."""
+    if lead >= 0 or count <= 0 or nags_left(lead, policy.nag_days, count) > 0:
+        return False
+    return role == "sponsor" or all(r != "sponsor" for _, r in people)
+
+
+def latest_nag(due: date, nag_days: int, today: date, *, count: int) -> tuple[int, datetime] | None:
     """The most recent nag due by ``today`` for an open decision: (lead, send time).
 
-    Nags fall every ``nag_days`` after the due date; only the latest is returned, so
-    nags missed while the tracker was down collapse into one.
+    Nags fall every ``nag_days`` after the due date, ``count`` of them (see
+    :func:`nag_count`); only the latest is returned, so nags missed while the tracker
+    was down collapse into one.
     """
     if nag_days <= 0 or today <= due:
         return None
-    steps = (today - due).days // nag_days
+    steps = min((today - due).days // nag_days, count)
     if steps < 1:
         return None
     overdue = steps * nag_days
@@ -134,12 +169,12 @@ def nag_plannable_at(day: date) -> datetime:
 
 
 def next_nag_at(
-    due: date, nag_days: int, snoozed_until: date | None, planned: Iterable[int]
+    due: date, nag_days: int, snoozed_until: date | None, planned: Iterable[int], *, count: int
 ) -> datetime | None:
     """When the sweep next has to look at an open decision for a nag: the nag after the
     latest one ``planned`` (nag leads, e.g. -7, -14), or the first nag if none is, but
     not before the snooze ends (09:00 London on its last day, see ``released_through``).
-    None: no nags (interval 0).
+    None: no nags (interval 0), or the ``count`` nags it gets are all planned.
 
     The sweep plans ``latest_nag`` at that time (several missed nags collapse into one)
     and moves this on to the nag after the one it planned.
@@ -149,6 +184,8 @@ def next_nag_at(
     done = max(
         (-lead // nag_days for lead in planned if lead < 0 and lead % nag_days == 0), default=0
     )
+    if done >= count:
+        return None
     at = nag_plannable_at(due + timedelta(days=(done + 1) * nag_days))
     if snoozed_until is not None:
         at = max(at, nine_am_london(snoozed_until))

@@ -28,8 +28,18 @@ class MilestoneKind(StrEnum):
     CUSTOM = "custom"
 
 
-#: Kinds that are dated facts, not decisions: done once their day has passed, never nagged.
+#: Kinds that are dated facts, not decisions: nothing to mark done, snooze or list in a
+#: digest (and, as PASSING_KINDS, done once their day has passed).
 FACT_KINDS = frozenset({MilestoneKind.CONTRACT_START, MilestoneKind.CONTRACT_END})
+
+#: Kinds that cannot be acted on once their day has passed (a client referred after the
+#: last-referral date cannot finish anyway): lead reminders, then done by passing, never
+#: nagged. See ``tracker.domain.milestones.closes_on``.
+PASSING_KINDS = FACT_KINDS | {MilestoneKind.LAST_REFERRAL}
+
+#: Kinds that stay open (overdue) past their day but are closed by the contract's end:
+#: an extension option not exercised by then has lapsed.
+LAPSING_KINDS = frozenset({MilestoneKind.EXTENSION_NOTICE})
 
 #: Kinds a user may add by hand (``tracker milestone add``). Derived kinds are recomputed.
 MANUAL_KINDS = frozenset(

@@ -83,6 +83,9 @@ class ReminderEmail:
     snooze_command: str = ""
     decision_links: tuple[DecisionLink, ...] = field(default_factory=tuple)
     escalate_from: int | None = None  # lead from which the sponsor is copied
+    nags_left: int = 0  # nags still to come after this one (a nag; 0: the last)
+    is_escalation: bool = False  # the last nag's copy that tells the sponsor
+    weeks_overdue: int = 0  # whole weeks overdue, as the escalation says it
 
 
 class Outcome(StrEnum):

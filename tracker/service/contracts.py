@@ -104,6 +104,7 @@ def policy_row(entry: PolicyInput) -> ContractPolicyRow:
         leads=",".join(str(v) for v in entry.leads) if entry.leads is not None else None,
         escalate_from=entry.escalate_from,
         nag_days=entry.nag_days,
+        max_nags=entry.max_nags,
     )
 
 
@@ -288,14 +289,18 @@ async def set_policy(app: App, ref: str, entry: PolicyInput) -> str:
                 current.escalate_from = entry.escalate_from
             if entry.nag_days is not None:
                 current.nag_days = entry.nag_days
+            if entry.max_nags is not None:
+                current.max_nags = entry.max_nags
         rule = contract_policy(app.policy, row.policies, entry.kind)
         leads = ", ".join(str(v) for v in rule.leads) or "none"
+        nags = (
+            f"nag every {rule.nag_days} days, at most {rule.max_nags} times"
+            if rule.nag_days
+            else "no nags"
+        )
         detail = (
             f"{ref}: {entry.kind.value} reminders at {leads} days before, sponsor copied from "
-            f"{rule.escalate_from} days, nag every {rule.nag_days} days"
-            if rule.nag_days
-            else f"{ref}: {entry.kind.value} reminders at {leads} days before, sponsor copied from "
-            f"{rule.escalate_from} days, no nags"
+            f"{rule.escalate_from} days, {nags}"
         )
         await _change(app, ref, EventKind.POLICY_SET, detail, session, row)
     return detail

@@ -76,7 +76,13 @@ async def _find(
     open_ones = [
         m
         for m in matches
-        if effective_status(MilestoneKind(m.kind), MilestoneStatus(m.status), m.due, app.today)
+        if effective_status(
+            MilestoneKind(m.kind),
+            MilestoneStatus(m.status),
+            m.due,
+            app.today,
+            contract_end=contract.end_date,
+        )
         == MilestoneStatus.OPEN
     ]
     if not matches:

@@ -232,6 +232,7 @@ class ContractPolicyRow(Base):
     leads: Mapped[str | None] = mapped_column(String(200))  # "120,60,30"
     escalate_from: Mapped[int | None] = mapped_column(Integer)
     nag_days: Mapped[int | None] = mapped_column(Integer)
+    max_nags: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("contract_id", "kind"),)
 

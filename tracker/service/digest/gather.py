@@ -40,7 +40,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.domain.digest import Schedule, parse_time
 from tracker.domain.funding import totals_warnings, year_gaps
-from tracker.domain.milestones import DECISION_TEXT, snooze_holds
+from tracker.domain.milestones import DECISION_TEXT, effective_status, snooze_holds
 from tracker.domain.staffing import staffing_risk
 from tracker.domain.types import (
     FACT_KINDS,
@@ -235,8 +235,17 @@ def _items(
     parts: _Parts, today: date, at_risk: bool
 ) -> tuple[tuple[DigestItem, ...], tuple[DigestItem, ...]]:
     """The contract's open decisions that are overdue, and those due within 8 weeks,
-    each in the order :func:`tracker.service.views.contracts.milestone_views` gives them."""
-    open_ones = [m for m in parts.milestones if m.status == MilestoneStatus.OPEN.value]
+    each in the order :func:`tracker.service.views.contracts.milestone_views` gives them.
+    Open as ``effective_status`` sees it: a milestone time has closed is not listed."""
+    end = parts.row.end_date
+    open_ones = [
+        m
+        for m in parts.milestones
+        if effective_status(
+            MilestoneKind(m.kind), MilestoneStatus(m.status), m.due, today, contract_end=end
+        )
+        == MilestoneStatus.OPEN
+    ]
     open_kinds = Counter(m.kind for m in open_ones)
     overdue: list[DigestItem] = []
     upcoming: list[DigestItem] = []

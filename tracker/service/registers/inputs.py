@@ -74,6 +74,7 @@ class PolicyInput:
     leads: tuple[int, ...] | None
     escalate_from: int | None
     nag_days: int | None
+    max_nags: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,9 @@ EXTENSION_FIELDS = frozenset({"until", "notice_days", "notice_by"})
 FUNDING_FIELDS = frozenset({"source", "year", "amount", "status", "confirm_by"})
 COST_FIELDS = frozenset({"year", "amount", "category"})
 MILESTONE_FIELDS = frozenset({"kind", "due", "title", "note", "after", "working_days"})
-POLICY_FIELDS = frozenset({"leads", "escalate_from", "nag_days"})
+POLICY_FIELDS = frozenset({"leads", "escalate_from", "nag_days", "max_nags"})
+#: The whole-number policy fields: (smallest, largest) each may be.
+_POLICY_NUMBERS = {"escalate_from": (0, 3650), "nag_days": (0, 365), "max_nags": (1, 52)}
 DECISION_FIELDS = frozenset({"id", "date", "url", "publish_within_working_days", "title"})
 DEFAULT_PUBLISH_DAYS = 3
 
@@ -152,26 +155,26 @@ def parse_leads(value: object, field_name: str) -> tuple[int, ...]:
     return normalise_leads(leads)
 
 
+def _policy_number(data: Mapping[str, Any], key: str, name: str) -> int | None:
+    """One whole-number policy field, or None (the default applies) when not given."""
+    if data.get(key) is None:
+        return None
+    low, high = _POLICY_NUMBERS[key]
+    return parse_positive_int(data[key], f"{name}.{key}", minimum=low, maximum=high)
+
+
 def parse_policy_entry(kind_name: object, raw: object, name: str) -> PolicyInput:
     kind = parse_kind(kind_name, name)
     data = _mapping(raw, name, POLICY_FIELDS)
     if not data:
-        raise InvalidValue(name, "{}", "give leads, escalate_from or nag_days")
+        raise InvalidValue(name, "{}", "give leads, escalate_from, nag_days or max_nags")
+    leads = data.get("leads")
     return PolicyInput(
         kind=kind,
-        leads=parse_leads(data["leads"], f"{name}.leads")
-        if data.get("leads") is not None
-        else None,
-        escalate_from=(
-            parse_positive_int(data["escalate_from"], f"{name}.escalate_from", maximum=3650)
-            if data.get("escalate_from") is not None
-            else None
-        ),
-        nag_days=(
-            parse_positive_int(data["nag_days"], f"{name}.nag_days", maximum=365)
-            if data.get("nag_days") is not None
-            else None
-        ),
+        leads=parse_leads(leads, f"{name}.leads") if leads is not None else None,
+        escalate_from=_policy_number(data, "escalate_from", name),
+        nag_days=_policy_number(data, "nag_days", name),
+        max_nags=_policy_number(data, "max_nags", name),
     )
 
 
@@ -180,7 +183,9 @@ def parse_policy(raw: object) -> tuple[PolicyInput, ...]:
         return ()
     if not isinstance(raw, Mapping):
         raise InvalidValue(
-            "policy", _brief(raw), "must map milestone kinds to {leads, escalate_from, nag_days}"
+            "policy",
+            _brief(raw),
+            "must map milestone kinds to {leads, escalate_from, nag_days, max_nags}",
         )
     return tuple(parse_policy_entry(kind, value, f"policy.{kind}") for kind, value in raw.items())
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from tracker.domain.reminders import is_escalation, nag_count, nags_left, recipients_for
 from tracker.domain.types import FACT_KINDS, MilestoneKind
 from tracker.domain.wording import (
     done_by_id_command,
@@ -59,6 +60,9 @@ def _email(
     milestone = next(m for m in summary.milestones if m.id == reminder.milestone_id)
     kind: MilestoneKind = milestone.kind
     done, snooze = _commands(app, milestone)
+    rule = contract_policy(app.policy, row.policies, kind)
+    count = nag_count(kind, reminder.milestone_due, rule, row.end_date)
+    people = recipients_for(reminder.lead, rule, row.owner, row.sponsor)
     return ReminderEmail(
         message_id=reminder.message_id,
         sent_at=app.now,
@@ -85,5 +89,8 @@ def _email(
         done_command=done,
         snooze_command=snooze,
         decision_links=decision_links(row),
-        escalate_from=contract_policy(app.policy, row.policies, kind).escalate_from,
+        escalate_from=rule.escalate_from,
+        nags_left=nags_left(reminder.lead, rule.nag_days, count),
+        is_escalation=is_escalation(reminder.lead, reminder.role, rule, count=count, people=people),
+        weeks_overdue=max(0, -reminder.lead) // 7,
     )

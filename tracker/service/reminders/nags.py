@@ -20,12 +20,13 @@ from tracker.domain.reminders import (
     ReminderPolicy,
     latest_nag,
     mail_domain,
+    nag_count,
     next_nag_at,
     planned_nags,
     released_through,
     reminders_for,
 )
-from tracker.domain.types import FACT_KINDS, MilestoneKind, MilestoneStatus
+from tracker.domain.types import PASSING_KINDS, MilestoneKind, MilestoneStatus
 from tracker.policy import Policy
 from tracker.service.app import App
 from tracker.service.reminders.policy import contract_policy
@@ -36,8 +37,8 @@ from tracker.store.types import UTCDateTime
 
 Key = tuple[int, date, int, str]
 
-#: Kinds that are decisions (open until someone acts), as opposed to dated facts.
-DECISION_KINDS = tuple(kind for kind in MilestoneKind if kind not in FACT_KINDS)
+#: Kinds that can be nagged: those still open to action once their day has passed.
+DECISION_KINDS = tuple(kind for kind in MilestoneKind if kind not in PASSING_KINDS)
 
 
 def _to_look_at(app: App) -> CompoundSelect[int]:
@@ -84,12 +85,14 @@ def _latest_nag_rows(
     *,
     owner: str | None,
     sponsor: str | None,
+    contract_end: date,
     stored: set[tuple[int, str]],
 ) -> list[ReminderRow]:
     """The milestone's latest nag, one row per recipient, if it is due and some recipient
     has no row for it yet (those that have are left be by the insert); ``stored`` gains
     the (lead, recipient) of the rows returned."""
-    nag = latest_nag(milestone.due, rule.nag_days, app.today)
+    count = nag_count(MilestoneKind(milestone.kind), milestone.due, rule, contract_end)
+    nag = latest_nag(milestone.due, rule.nag_days, app.today, count=count)
     if nag is None or nag[1] > app.now:
         return []
     lead, send_at = nag
@@ -146,7 +149,7 @@ async def _nag_work(
     """
     rows = (
         await session.execute(
-            select(MilestoneRow, ContractRow.owner, ContractRow.sponsor)
+            select(MilestoneRow, ContractRow.owner, ContractRow.sponsor, ContractRow.end_date)
             .join(ContractRow, ContractRow.id == MilestoneRow.contract_id)
             .where(MilestoneRow.id.in_(_to_look_at(app)))
             .order_by(MilestoneRow.id)
@@ -155,12 +158,12 @@ async def _nag_work(
     if not rows:
         return [], []
     dialect = session.get_bind().dialect.name
-    overrides = await _overrides(session, dialect, sorted({m.contract_id for m, _, _ in rows}))
-    stored = await _stored_nags(session, dialect, [m.id for m, _, _ in rows])
+    overrides = await _overrides(session, dialect, sorted({row[0].contract_id for row in rows}))
+    stored = await _stored_nags(session, dialect, [row[0].id for row in rows])
     released = released_through(app.now)
     nags: list[ReminderRow] = []
     moves: list[dict[str, Any]] = []
-    for milestone, owner, sponsor in rows:
+    for milestone, owner, sponsor, end in rows:
         policies = overrides.get(milestone.contract_id, [])
         mine = stored.setdefault((milestone.id, milestone.due), set())
         kind = MilestoneKind(milestone.kind)
@@ -168,9 +171,9 @@ async def _nag_work(
         if milestone.status == MilestoneStatus.OPEN.value and kind in DECISION_KINDS and not held:
             rule = contract_policy(app.policy, policies, kind)
             nags += _latest_nag_rows(
-                app, milestone, rule, owner=owner, sponsor=sponsor, stored=mine
+                app, milestone, rule, owner=owner, sponsor=sponsor, contract_end=end, stored=mine
             )
-        new = nag_schedule(milestone, app.policy, policies, owner, sponsor, mine)
+        new = nag_schedule(milestone, app.policy, policies, owner, sponsor, mine, contract_end=end)
         old = (milestone.next_nag_at, milestone.nag_default_days)
         if new != old:
             moves.append(_move(milestone.id, old=old, new=new))
@@ -249,16 +252,20 @@ def nag_schedule(
     owner: str | None,
     sponsor: str | None,
     stored: Collection[tuple[int, str]],
+    *,
+    contract_end: date,
 ) -> tuple[datetime | None, int | None]:
     """(``next_nag_at``, ``nag_default_days``) for a milestone as it stands.
 
     ``stored`` holds the (lead, recipient) of the nag rows kept for its current due date;
-    a nag counts as planned when every recipient it goes to has one. The one place
-    these two columns are worked out: re-planning (every change to a contract or
-    milestone) and the sweep (after planning a nag) both call this.
+    a nag counts as planned when every recipient it goes to has one. None once the
+    milestone's nags (``nag_count``: ``max_nags``, fewer if the contract's end closes it
+    first) are all planned. The one place these two columns are worked out:
+    re-planning (every change to a contract or milestone) and the sweep (after planning
+    a nag) both call this.
     """
     kind = MilestoneKind(milestone.kind)
-    if milestone.status != MilestoneStatus.OPEN.value or kind in FACT_KINDS:
+    if milestone.status != MilestoneStatus.OPEN.value or kind in PASSING_KINDS:
         return None, None
     rule = contract_policy(policy, overrides, kind)
     own = any(p.kind == kind.value and p.nag_days is not None for p in overrides)
@@ -266,7 +273,9 @@ def nag_schedule(
     if not (owner or sponsor):
         return None, default  # nobody to nag; a new owner comes with a re-plan
     planned = planned_nags(stored, rule, owner, sponsor)
-    return next_nag_at(milestone.due, rule.nag_days, milestone.snoozed_until, planned), default
+    count = nag_count(kind, milestone.due, rule, contract_end)
+    at = next_nag_at(milestone.due, rule.nag_days, milestone.snoozed_until, planned, count=count)
+    return at, default
 
 
 def schedule_nags(row: ContractRow, policy: Policy, existing: Iterable[Key]) -> None:
@@ -278,6 +287,8 @@ def schedule_nags(row: ContractRow, policy: Policy, existing: Iterable[Key]) -> 
             stored.setdefault((milestone_id, due), set()).add((lead, recipient))
     for milestone in row.milestones:
         mine = stored.get((milestone.id, milestone.due), set())
-        value = nag_schedule(milestone, policy, row.policies, row.owner, row.sponsor, mine)
+        value = nag_schedule(
+            milestone, policy, row.policies, row.owner, row.sponsor, mine, contract_end=row.end_date
+        )
         if (milestone.next_nag_at, milestone.nag_default_days) != value:
             milestone.next_nag_at, milestone.nag_default_days = value

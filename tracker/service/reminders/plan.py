@@ -25,9 +25,9 @@ from tracker.store.outbox import OutboxStatus, planned_reminder
 Key = tuple[int, date, int, str]
 
 
-def _remindable(milestone: MilestoneRow, today: date) -> bool:
+def _remindable(milestone: MilestoneRow, today: date, contract_end: date) -> bool:
     kind = MilestoneKind(milestone.kind)
-    return remindable(kind, milestone.status, milestone.due, today)
+    return remindable(kind, milestone.status, milestone.due, today, contract_end=contract_end)
 
 
 def _desired(
@@ -36,7 +36,7 @@ def _desired(
     """Every lead reminder the contract's remindable milestones should have, by key."""
     wanted: dict[Key, tuple[MilestoneRow, PlannedReminder]] = {}
     for milestone in row.milestones:
-        if not _remindable(milestone, today):
+        if not _remindable(milestone, today, row.end_date):
             continue
         rule = contract_policy(policy, row.policies, MilestoneKind(milestone.kind))
         for planned in plan_leads(milestone.due, rule, row.owner, row.sponsor):
@@ -71,7 +71,7 @@ async def replan_contract(
         ):
             current.send_at = current.due_at = planned.send_at
             current.updated_at = now
-    open_now = {m.id: m for m in row.milestones if _remindable(m, today)}
+    open_now = {m.id: m for m in row.milestones if _remindable(m, today, row.end_date)}
     for key, current in existing.items():
         if current.status != OutboxStatus.PLANNED or key in wanted:
             continue

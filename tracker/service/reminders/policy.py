@@ -25,4 +25,7 @@ def contract_policy(
     if override.escalate_from is not None:
         escalate_from = override.escalate_from
     nag_days = base.nag_days if override.nag_days is None else override.nag_days
-    return ReminderPolicy(leads=leads, escalate_from=escalate_from, nag_days=nag_days)
+    max_nags = base.max_nags if override.max_nags is None else override.max_nags
+    return ReminderPolicy(
+        leads=leads, escalate_from=escalate_from, nag_days=nag_days, max_nags=max_nags
+    )

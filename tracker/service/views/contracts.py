@@ -20,7 +20,12 @@ from tracker.domain.funding import (
     totals_warnings,
     year_gaps,
 )
-from tracker.domain.milestones import DECISION_TEXT, effective_status, snooze_holds
+from tracker.domain.milestones import (
+    DECISION_TEXT,
+    closed_by_time,
+    effective_status,
+    snooze_holds,
+)
 from tracker.domain.staffing import StaffingRisk, staffing_risk
 from tracker.domain.types import FACT_KINDS, FinancialYear, MilestoneKind, MilestoneStatus
 from tracker.domain.wording import close_command
@@ -28,7 +33,14 @@ from tracker.service.app import App
 from tracker.service.contracts import load_contract
 from tracker.service.views.reminders import AttemptView, attempt_history
 from tracker.store.domain_rows import milestone_states, to_domain
-from tracker.store.models import ContractRow, CostRow, EventRow, ExtensionRow, FundingRow
+from tracker.store.models import (
+    ContractRow,
+    CostRow,
+    EventRow,
+    ExtensionRow,
+    FundingRow,
+    MilestoneRow,
+)
 from tracker.store.rows import copy_row
 
 
@@ -120,9 +132,22 @@ class ContractDetail:
     reminders: tuple[AttemptView, ...] = ()
 
 
+def _closed_note(m: MilestoneRow, status: MilestoneStatus, today: date, end: date) -> str | None:
+    """The note a closed milestone shows: the person's, or why time closed it."""
+    if m.closed_note or m.status != MilestoneStatus.OPEN or status == MilestoneStatus.OPEN:
+        return m.closed_note
+    return closed_by_time(MilestoneKind(m.kind), m.due, today, end)
+
+
 def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
     statuses = [
-        effective_status(MilestoneKind(m.kind), MilestoneStatus(m.status), m.due, today)
+        effective_status(
+            MilestoneKind(m.kind),
+            MilestoneStatus(m.status),
+            m.due,
+            today,
+            contract_end=row.end_date,
+        )
         for m in row.milestones
     ]
     open_kinds = Counter(
@@ -145,7 +170,7 @@ def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
                 status=status,
                 origin=m.origin,
                 note=m.note,
-                closed_note=m.closed_note,
+                closed_note=_closed_note(m, status, today, row.end_date),
                 days_left=(m.due - today).days,
                 is_decision=decision,
                 if_missed=DECISION_TEXT.get(kind, ""),
