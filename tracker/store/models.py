@@ -263,6 +263,8 @@ class ReminderRow(Base):
     message_id: Mapped[str] = mapped_column(String(250))
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the first attempt was claimed: temporary failures retry until this is old.
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reply: Mapped[str | None] = mapped_column(Text)
     collapsed_into: Mapped[int | None] = mapped_column(Integer)
@@ -323,6 +325,8 @@ class DigestRow(Base):
     message_id: Mapped[str] = mapped_column(String(250))
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the first attempt was claimed: temporary failures retry until this is old.
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reply: Mapped[str | None] = mapped_column(Text)
@@ -367,3 +371,18 @@ class DecisionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("contract_id", "ref"),)
+
+
+class SendSlotRow(Base):
+    """One message sent (or about to be) by any instance, for the shared sending rate.
+
+    ``TRACKER_SMTP_MAX_PER_MINUTE`` is a cap across every instance sharing the database,
+    so its count lives here, not in a process; rows older than the window are deleted
+    as new ones are reserved (see ``tracker.store.limiter``).
+    """
+
+    __tablename__ = "send_slots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    instance: Mapped[str] = mapped_column(String(120))
