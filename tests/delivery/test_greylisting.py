@@ -113,7 +113,7 @@ def test_a_greylisted_reminder_planned_a_month_ago_is_delivered_on_the_retry_onc
 def test_a_message_refused_for_five_days_from_its_first_attempt_fails_saying_so(
     db_url: str, env: Any, smtp: ThreadedSmtpServer
 ) -> None:
-    cli, greylist = _setup(db_url, env, smtp)
+    cli, _greylist = _setup(db_url, env, smtp)
     smtp.fail_data("451 4.3.0 Mail server temporarily rejected message", times=None)
 
     # (Between the 90-day lead and the 60-day one of 1 May, which would supersede it.)
