@@ -263,13 +263,14 @@ class ReminderRow(Base):
     message_id: Mapped[str] = mapped_column(String(250))
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: When the first attempt was claimed: temporary failures retry until this is old.
-    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reply: Mapped[str | None] = mapped_column(Text)
     collapsed_into: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When the first attempt was claimed: temporary failures retry until this is old.
+    #: (Last, where migration 0009 added it: the table's column order.)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("milestone_id", "milestone_due", "lead", "recipient"),
@@ -325,13 +326,13 @@ class DigestRow(Base):
     message_id: Mapped[str] = mapped_column(String(250))
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: When the first attempt was claimed: temporary failures retry until this is old.
-    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reply: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When the first attempt was claimed (see ReminderRow).
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("recipient", "period"),
