@@ -676,20 +676,18 @@ class _Builder:
         rid = self._id("reminders")
         mid_ = message_id(mid, due, lead, recipient, self.domain)
         planned_at = when - timedelta(days=1)
+        row = (rid, mid, cid, due, lead, recipient, role, when, when)
         if not sent:
-            self.rows.reminders.append(
-                (rid, mid, cid, due, lead, recipient, role, when, when, "planned", 0, mid_,
-                 None, None, None, None, None, planned_at, planned_at)
-            )  # fmt: skip
+            untried = ("planned", 0, mid_, None, None, None, None, None)
+            # ... created_at, updated_at, first_attempt_at
+            self.rows.reminders.append((*row, *untried, planned_at, planned_at, None))
             return
         at = when + timedelta(seconds=self.rng.randint(1, 300))
         failed = self.rng.random() < 0.003
         reply = "550 5.1.1 mailbox unavailable" if failed else "250 2.0.0 OK"
-        self.rows.reminders.append(
-            (rid, mid, cid, due, lead, recipient, role, when, when,
-             "failed" if failed else "sent", 1, mid_, INSTANCE, at + timedelta(minutes=5),
-             None if failed else at, reply, None, planned_at, at)
-        )  # fmt: skip
+        status = "failed" if failed else "sent"
+        claim = (INSTANCE, at + timedelta(minutes=5), None if failed else at, reply, None)
+        self.rows.reminders.append((*row, status, 1, mid_, *claim, planned_at, at, at))
         self.rows.attempts.append(
             (self._id("delivery_attempts"), rid, None, at,
              "permanent" if failed else "sent", reply, INSTANCE)

@@ -49,8 +49,12 @@ class Settings(BaseSettings):
     send_batch_size: int = Field(default=100, ge=1, le=10_000)
     #: How long a claim is held before another instance may take it over (seconds).
     lease_seconds: int = Field(default=300, ge=5)
-    #: A temporary failure is retried with backoff until the reminder is this old (hours).
-    retry_max_hours: float = Field(default=72.0, gt=0)
+    #: A temporary failure is retried with backoff for this long after the first attempt
+    #: (hours; 5 days, like Postfix's maximal_queue_lifetime and RFC 5321 4.5.4.1).
+    retry_max_hours: float = Field(default=120.0, gt=0)
+    #: At most this many messages a minute, across every instance sharing the database
+    #: (a relay's limit is per mailbox); None: no limit.
+    smtp_max_per_minute: int | None = Field(default=None, ge=1)
     #: SQLite only: how long a writer waits for another's lock before giving up (ms).
     sqlite_busy_timeout_ms: int | None = Field(default=None, ge=0)
     #: How often `tracker run` sweeps (seconds).

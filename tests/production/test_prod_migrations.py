@@ -428,3 +428,44 @@ async def _downgrade(url: str, target: str) -> None:
             await conn.run_sync(downgrade)
     finally:
         await engine.dispose()
+
+
+# -- 0009: retries from the first attempt; the shared send rate -----------------------------
+
+#: Attempted reminders whose first_attempt_at is not their earliest attempt's time.
+NOT_BACKFILLED = (
+    "SELECT count(*) FROM reminders r WHERE attempts > 0 AND (first_attempt_at IS NULL"
+    " OR first_attempt_at <> (SELECT min(a.at) FROM delivery_attempts a"
+    " WHERE a.reminder_id = r.id))"
+)
+
+
+def test_0009_backfills_the_first_attempt_and_downgrades_keeping_every_reminder(
+    db_url: str, cli: Any
+) -> None:
+    assert cli("init")[0] == 0
+    code, out, err = cli("import", str(SEED), now=T)
+    assert code == 0, (out, err)
+    code, out, err = cli("send", now=T)  # to the outbox folder: attempts to backfill from
+    assert code == 0 and " 0 sent" not in out, (out, err)
+    counts = "SELECT (SELECT count(*) FROM reminders), (SELECT count(*) FROM delivery_attempts)"
+    (before,) = sql(db_url, counts)
+
+    run_in_thread(_downgrade(db_url, "0008"))
+    assert revision(db_url) == "0008"
+    assert sql(db_url, counts) == [before]
+    with pytest.raises(DBAPIError, match="first_attempt_at"):
+        sql(db_url, "SELECT first_attempt_at FROM reminders")
+    with pytest.raises(DBAPIError, match="send_slots"):
+        sql(db_url, "SELECT count(*) FROM send_slots")
+
+    assert cli("init")[0] == 0
+    assert revision(db_url) == head_revision()
+    assert sql(db_url, counts) == [before]
+    tried = "SELECT count(*) FROM reminders WHERE attempts > 0"
+    (((attempted,),), ((stamped,),)) = (
+        sql(db_url, tried),
+        sql(db_url, "SELECT count(*) FROM reminders WHERE first_attempt_at IS NOT NULL"),
+    )
+    assert attempted > 0 and stamped == attempted
+    assert sql(db_url, NOT_BACKFILLED) == [(0,)]

@@ -13,7 +13,9 @@ envelope recipients and Message-ID) and has switchable faults:
 * :meth:`~ThreadedSmtpServer.require_auth` -- refuse MAIL until the client logs in
   with the given credentials;
 * :attr:`~ThreadedSmtpServer.on_data` -- a hook run (in the server's thread) when a
-  message has been accepted, just before the ``250`` reply is written.
+  message has been accepted, just before the ``250`` reply is written;
+* :attr:`~ThreadedSmtpServer.data_reply` -- a hook deciding each message's DATA reply
+  (a reply such as ``"450 ..."`` to refuse it, None to accept it): greylisting.
 
 :class:`StartTlsSmtpServer` offers STARTTLS, :class:`RawServer` runs a script on bare
 TCP (a ``421`` greeting, a server that never answers), :func:`make_tls_cert` makes a
@@ -169,6 +171,8 @@ class _Handler:
             await asyncio.sleep(self.server.data_delay)
         received = _received(envelope)
         reply = self._fault("DATA", None)
+        if reply is None and self.server.data_reply is not None:
+            reply = self.server.data_reply(received)
         state = self.server.state
         if reply == DROP:
             with state.lock:
@@ -215,6 +219,8 @@ class ThreadedSmtpServer:
         self.state = _State()
         #: Called in the server's thread with each accepted message, before its 250.
         self.on_data: Callable[[Received], None] | None = None
+        #: Called in the server's thread with each message read: a reply refuses it.
+        self.data_reply: Callable[[Received], str | None] | None = None
         #: Seconds the server takes to answer each DATA (a slow relay).
         self.data_delay = 0.0
         self._controller: _Controller | None = None

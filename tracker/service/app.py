@@ -2,14 +2,17 @@
 
 ``now`` is fixed once per command (``--now`` or the real clock) so a command sees one
 consistent moment; ``today`` is that moment's date in London, where deadlines live.
+``clock()`` is ``now`` moving on in real time: leases and the sending rate are about
+how long a sender has really been at work, which a fixed moment cannot see.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,23 @@ class App:
     database_url: str
     _engine: AsyncEngine | None = field(default=None, repr=False)
     _sessions: async_sessionmaker[Any] | None = field(default=None, repr=False)
+    #: (``now`` when the clock started, time.monotonic() then): see ``clock``.
+    _origin: tuple[datetime, float] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # Started with ``now`` itself, so two instances' clocks agree with real time.
+        self._origin = (self.now, time.monotonic())
+
+    def clock(self) -> datetime:
+        """``now`` plus the real time elapsed since the clock started: what claims,
+        leases, their renewal and the attempts' times use (what is *due* stays ``now``).
+
+        ``--now`` shifts it like ``now``; setting ``now`` (the simulation steps it day
+        by day) starts it again from the new moment.
+        """
+        if self._origin is None or self._origin[0] != self.now:
+            self._origin = (self.now, time.monotonic())
+        return self.now + timedelta(seconds=time.monotonic() - self._origin[1])
 
     @property
     def today(self) -> date:

@@ -3,23 +3,27 @@
 A claimed batch (see ``tracker.store.outbox``) is sent over one mail connection and
 recorded over one held database connection, one message at a time, each outcome
 committed before the next message goes out, so a crash leaves at most one message sent
-but unrecorded. What differs between reminders and digests (how a message is built,
+but unrecorded. The batch's lease is renewed as it goes, and each send waits its turn
+under the shared sending rate (``TRACKER_SMTP_MAX_PER_MINUTE``). What differs between reminders and digests (how a message is built,
 what a result looks like) comes in as two small callbacks of :class:`Batch`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
+from tracker.domain.delivery import gave_up
 from tracker.domain.reminders import retry_delay
 from tracker.mail.mime import OutgoingMessage
 from tracker.mail.model import DeliveryOutcome, Outcome
 from tracker.mail.transport import MailConfigError, Transport
 from tracker.service.app import App
 from tracker.store.direct import DirectConnection
+from tracker.store.limiter import reserve_slot
 from tracker.store.outbox import (
     Claimable,
     Claimed,
@@ -28,29 +32,32 @@ from tracker.store.outbox import (
     mark_empty,
     record_attempt,
     release,
+    renew_claims,
 )
 
 
 def next_state(
-    planned_at: datetime,
+    first_attempt_at: datetime | None,
     attempts: int,
     outcome: DeliveryOutcome,
     now: datetime,
     max_age: timedelta,
 ) -> NextState:
-    """The row's state after its ``attempts``-th attempt.
+    """The row's state after its ``attempts``-th attempt, made at ``now``.
 
-    Temporary failures retry with exponential backoff until the message is ``max_age``
-    past its planned time; then it fails, saying so. Permanent failures fail at once.
+    Temporary failures retry with exponential backoff until ``max_age`` has passed since
+    the first attempt (None: this was the first), as an MTA keeps a message queued for
+    its queue lifetime from when it took it: a reminder planned long ago (a catch-up
+    after an outage) gets its retries too. Permanent failures fail at once.
     """
     reply = outcome.reply
     if outcome.outcome is Outcome.SENT:
         return NextState(status=OutboxStatus.SENT, reply=reply)
     if outcome.outcome is Outcome.PERMANENT:
         return NextState(status=OutboxStatus.FAILED, reply=reply)
-    if now - planned_at >= max_age:
-        gave_up = f"gave up after {attempts} attempts: {reply}"
-        return NextState(status=OutboxStatus.FAILED, reply=gave_up)
+    span = now - (first_attempt_at or now)
+    if span >= max_age:
+        return NextState(status=OutboxStatus.FAILED, reply=gave_up(attempts, span, reply))
     retry_at = now + retry_delay(attempts)
     return NextState(status=OutboxStatus.PLANNED, reply=reply, retry_at=retry_at)
 
@@ -71,13 +78,79 @@ class Batch(Generic[C, E]):
 
     ``build`` makes the message to send, or None when there is nothing to send (an
     empty digest: closed as ``empty``); ``done`` hears each item's final status and
-    reply, once it is recorded.
+    reply, once it is recorded. ``held_until`` is when the claims' lease ends (the
+    claim's clock plus the lease).
     """
 
     model: Claimable
     items: Sequence[tuple[C, E]]
     build: Callable[[C, E], OutgoingMessage | None]
     done: Callable[[C, E, OutboxStatus, str], None]
+    held_until: datetime
+
+
+class _Claims(Generic[C, E]):
+    """The batch's unsent claims, kept alive: the lease is renewed as the batch goes on
+    (a slow relay must not let another instance take them over while they are being
+    sent), claims another instance took meanwhile are dropped unsent, and each send
+    waits for a slot of the shared sending rate, renewing while it waits."""
+
+    def __init__(self, app: App, batch: Batch[C, E], instance: str) -> None:
+        self.app, self.batch, self.instance = app, batch, instance
+        self.pending = list(batch.items)
+        self.held_until = batch.held_until
+        self.lease = timedelta(seconds=app.settings.lease_seconds)
+        self.retry_at = app.now
+
+    async def keep(self) -> None:
+        """Renew the lease of every unsent claim once less than half of it is left;
+        drop the claims that were lost (taken over: the other instance sends them)."""
+        clock = self.app.clock()
+        if self.held_until - clock >= self.lease / 2 or not self.pending:
+            return
+        ids = [claim.id for claim, _ in self.pending]
+        async with self.app.session() as session:
+            held = await renew_claims(
+                session,
+                self.batch.model,
+                ids,
+                instance=self.instance,
+                clock=clock,
+                lease=self.lease,
+            )
+        self.held_until = clock + self.lease
+        self.pending = [item for item in self.pending if item[0].id in held]
+
+    async def slot(self, claim: C) -> bool:
+        """Wait for a send slot under ``TRACKER_SMTP_MAX_PER_MINUTE`` (at once without a
+        cap), keeping the claims meanwhile; False if ``claim`` was lost while waiting."""
+        cap = self.app.settings.smtp_max_per_minute
+        while cap is not None:
+            clock = self.app.clock()
+            async with self.app.session() as session:
+                free_at = await reserve_slot(session, instance=self.instance, clock=clock, cap=cap)
+            if free_at is None:
+                break
+            pause = min(free_at - clock, self.lease / 4).total_seconds()
+            await asyncio.sleep(max(pause, 0.01))
+            await self.keep()
+            if not self.pending or self.pending[0][0] is not claim:
+                return False
+        return True
+
+    async def give_back(self) -> None:
+        """Release the unsent claims untried (due again at ``retry_at``)."""
+        if not self.pending:
+            return
+        async with self.app.session() as session:
+            await release(
+                session,
+                self.batch.model,
+                [claim for claim, _ in self.pending],
+                instance=self.instance,
+                now=self.app.clock(),
+                retry_at=self.retry_at,
+            )
 
 
 async def deliver(
@@ -94,56 +167,48 @@ async def deliver(
     released untried; on a settings error (bad login, certificate) every unsent item is
     released for a later retry and the error is raised, so nothing fails one by one.
     """
-    pending = list(batch.items)
-    retry_at = app.now
-    max_age = timedelta(hours=app.settings.retry_max_hours)
+    claims = _Claims(app, batch, instance)
     async with app.engine.connect() as connection:
         direct = await DirectConnection.of(connection)
         try:
             async with transport:
-                while pending and not stop():
-                    claim, email = pending[0]
-                    status, reply = await _deliver_one(
-                        app, transport, direct, batch, claim, email, instance, max_age
-                    )
-                    pending.pop(0)
-                    batch.done(claim, email, status, reply)
+                while claims.pending and not stop():
+                    await claims.keep()
+                    if not claims.pending:
+                        break
+                    claim, email = claims.pending[0]
+                    result = await _deliver_one(claims, transport, direct, claim, email)
+                    if result is None:
+                        continue  # lost while waiting for a slot: dropped, unsent
+                    claims.pending.pop(0)
+                    batch.done(claim, email, *result)
         except MailConfigError:
-            retry_at = app.now + CONFIG_RETRY
+            claims.retry_at = app.clock() + CONFIG_RETRY
             raise
         finally:
-            if pending:
-                claims = [claim for claim, _ in pending]
-                async with app.session() as session:
-                    await release(
-                        session,
-                        batch.model,
-                        claims,
-                        instance=instance,
-                        now=app.now,
-                        retry_at=retry_at,
-                    )
+            await claims.give_back()
 
 
 async def _deliver_one(
-    app: App,
+    claims: _Claims[C, E],
     transport: Transport,
     direct: DirectConnection,
-    batch: Batch[C, E],
     claim: C,
     email: E,
-    instance: str,
-    max_age: timedelta,
-) -> tuple[OutboxStatus, str]:
-    """Send one item (or close it as empty) and record it; its (status, reply)."""
-    message = batch.build(claim, email)
+) -> tuple[OutboxStatus, str] | None:
+    """Send one item (or close it as empty) and record it; its (status, reply), or None
+    when the claim was lost while waiting for a send slot."""
+    app, model, instance = claims.app, claims.batch.model, claims.instance
+    message = claims.batch.build(claim, email)
     if message is None:
-        await mark_empty(direct, batch.model, claim.id, instance=instance, now=app.now)
+        await mark_empty(direct, model, claim.id, instance=instance, now=app.clock())
         return OutboxStatus.EMPTY, NOTHING_TO_REPORT
+    if not await claims.slot(claim):
+        return None
     outcome = (await transport.send(message, [claim.recipient]))[claim.recipient]
-    state = next_state(claim.planned_at, claim.attempts + 1, outcome, app.now, max_age)
+    now = app.clock()
+    max_age = timedelta(hours=app.settings.retry_max_hours)
+    state = next_state(claim.first_attempt_at, claim.attempts + 1, outcome, now, max_age)
     kind = outcome.outcome.value
-    await record_attempt(
-        direct, batch.model, claim.id, state, outcome=kind, instance=instance, now=app.now
-    )
+    await record_attempt(direct, model, claim.id, state, outcome=kind, instance=instance, now=now)
     return state.status, state.reply

@@ -269,6 +269,9 @@ class ReminderRow(Base):
     collapsed_into: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When the first attempt was claimed: temporary failures retry until this is old.
+    #: (Last, where migration 0009 added it: the table's column order.)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("milestone_id", "milestone_due", "lead", "recipient"),
@@ -329,6 +332,8 @@ class DigestRow(Base):
     last_reply: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When the first attempt was claimed (see ReminderRow).
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("recipient", "period"),
@@ -368,3 +373,18 @@ class DecisionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("contract_id", "ref"),)
+
+
+class SendSlotRow(Base):
+    """One message sent (or about to be) by any instance, for the shared sending rate.
+
+    ``TRACKER_SMTP_MAX_PER_MINUTE`` is a cap across every instance sharing the database,
+    so its count lives here, not in a process; rows older than the window are deleted
+    as new ones are reserved (see ``tracker.store.limiter``).
+    """
+
+    __tablename__ = "send_slots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    instance: Mapped[str] = mapped_column(String(120))

@@ -7,7 +7,12 @@ condition itself, so a row another sender took meanwhile is left alone and RETUR
 says which rows this claim got. On SQLite every write transaction takes the database
 lock at BEGIN (see engine.py), which serialises claims. A claim is a lease: if the
 claiming process dies, the row becomes claimable again when the lease expires and is
-resent with the same Message-ID.
+resent with the same Message-ID. A live sender renews the lease of its batch as it goes
+(:func:`renew_claims`), so a slow batch is not taken over while it is being sent.
+
+Two times are at work: ``now``, the command's fixed moment, says what is *due*;
+``clock``, the same moment moving on in real time (``App.clock``), is what leases are
+measured against (a lease runs out in real time, however long the batch takes).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sqlalchemy import (
     Dialect,
     and_,
     bindparam,
+    func,
     insert,
     literal,
     null,
@@ -74,7 +80,7 @@ class Claimed(Protocol):
     @property
     def attempts(self) -> int: ...  # before this claim
     @property
-    def planned_at(self) -> datetime: ...  # retries give up a while after this
+    def first_attempt_at(self) -> datetime | None: ...  # None: this claim is the first
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,10 +96,7 @@ class DueReminder:
     message_id: str
     status: str
     attempts: int
-
-    @property
-    def planned_at(self) -> datetime:
-        return self.send_at
+    first_attempt_at: datetime | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,10 +107,7 @@ class ClaimedDigest:
     scheduled_at: datetime
     message_id: str
     attempts: int
-
-    @property
-    def planned_at(self) -> datetime:
-        return self.scheduled_at
+    first_attempt_at: datetime | None
 
 
 def planned_reminder(
@@ -129,11 +129,14 @@ def planned_reminder(
     )
 
 
-def _due_condition(model: Claimable, now: datetime) -> ColumnElement[bool]:
-    """Planned rows whose time has come, or claims whose lease ran out (their owner died)."""
+def _due_condition(
+    model: Claimable, now: datetime, clock: datetime | None = None
+) -> ColumnElement[bool]:
+    """Planned rows whose time (``now``) has come, or claims whose lease ran out by the
+    ``clock`` (their owner died; ``now`` when not given)."""
     return or_(
         and_(model.status == OutboxStatus.PLANNED, model.due_at <= now),
-        and_(model.status == OutboxStatus.SENDING, model.lease_until < now),
+        and_(model.status == OutboxStatus.SENDING, model.lease_until < (clock or now)),
     )
 
 
@@ -161,7 +164,12 @@ def as_due(row: ReminderRow) -> DueReminder:
 
 
 async def due_reminders(
-    session: AsyncSession, now: datetime, *, limit: int, lock: bool
+    session: AsyncSession,
+    now: datetime,
+    *,
+    limit: int,
+    lock: bool,
+    clock: datetime | None = None,
 ) -> list[DueReminder]:
     """Due rows (oldest first) for deliverable milestones; locked and skipped-if-locked
     on PostgreSQL when ``lock``. The query is a range scan on (status, due_at)."""
@@ -177,7 +185,7 @@ async def due_reminders(
     )
     statement = (
         select(ReminderRow)
-        .where(_due_condition(ReminderRow, now), deliverable == 1)
+        .where(_due_condition(ReminderRow, now, clock), deliverable == 1)
         .order_by(ReminderRow.due_at, ReminderRow.id)
         .limit(limit)
     )
@@ -187,13 +195,13 @@ async def due_reminders(
 
 
 async def _companions(
-    session: AsyncSession, picked: list[DueReminder], now: datetime
+    session: AsyncSession, picked: list[DueReminder], now: datetime, clock: datetime
 ) -> list[DueReminder]:
     """Every due row of the picked (milestone, recipient) pairs, locked, so collapsing
     sees all missed leads of a pair even when the batch limit cut through them."""
     milestone_ids = sorted({r.milestone_id for r in picked})
     statement = select(ReminderRow).where(
-        ReminderRow.milestone_id.in_(milestone_ids), _due_condition(ReminderRow, now)
+        ReminderRow.milestone_id.in_(milestone_ids), _due_condition(ReminderRow, now, clock)
     )
     if _is_postgres(session):
         statement = statement.with_for_update(skip_locked=True)
@@ -206,7 +214,7 @@ async def _take_due(
     session: AsyncSession,
     model: Claimable,
     ids: Sequence[int],
-    now: datetime,
+    when: tuple[datetime, datetime],
     values: dict[str, Any],
 ) -> set[int]:
     """Change the rows among ``ids`` that are still due, in one conditional UPDATE.
@@ -218,10 +226,11 @@ async def _take_due(
     """
     if not ids:
         return set()
+    now, clock = when
     result = await session.execute(
         update(model)
-        .where(model.id.in_(list(ids)), _due_condition(model, now))
-        .values(**values, updated_at=now)
+        .where(model.id.in_(list(ids)), _due_condition(model, now, clock))
+        .values(**values, updated_at=clock)
         .returning(model.id)
         .execution_options(synchronize_session=False)
     )
@@ -236,37 +245,49 @@ async def claim_rows(
     now: datetime,
     instance: str,
     lease: timedelta,
+    clock: datetime | None = None,
 ) -> set[int]:
     """Claim the rows among ``ids`` that are still due, for ``instance``; their ids.
 
     Each claimed row's attempt count goes up by one (the column itself, not a value read
-    earlier, so the count is right whoever touched the row last); the caller commits.
+    earlier, so the count is right whoever touched the row last), and a first claim
+    stamps ``first_attempt_at``, which the retry window runs from; the caller commits.
+    The lease runs from the ``clock`` (``now`` when not given).
     """
+    at = clock or now
     values = {
         "status": OutboxStatus.SENDING,
         "claimed_by": instance,
-        "lease_until": now + lease,
+        "lease_until": at + lease,
         "attempts": model.attempts + 1,
+        "first_attempt_at": func.coalesce(model.first_attempt_at, at),
     }
-    return await _take_due(session, model, ids, now, values)
+    return await _take_due(session, model, ids, (now, at), values)
 
 
 async def claim_batch(
-    session: AsyncSession, *, now: datetime, instance: str, lease: timedelta, limit: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    instance: str,
+    lease: timedelta,
+    limit: int,
+    clock: datetime | None = None,
 ) -> list[DueReminder]:
     """Claim up to ``limit`` messages' worth of due reminders and commit the claim.
 
     Missed leads of one milestone for one recipient collapse into the most urgent one,
     which alone is claimed; the others are marked collapsed (kept in the history).
     """
-    picked = await due_reminders(session, now, limit=limit, lock=True)
+    at = clock or now
+    picked = await due_reminders(session, now, limit=limit, lock=True, clock=at)
     if not picked:
         await session.commit()
         return []
-    chosen, collapsed = collapse(await _companions(session, picked, now))
+    chosen, collapsed = collapse(await _companions(session, picked, now, at))
     ids = [row.id for row in chosen]
     claimed_ids = await claim_rows(
-        session, ReminderRow, ids, now=now, instance=instance, lease=lease
+        session, ReminderRow, ids, now=now, instance=instance, lease=lease, clock=at
     )
     folded: dict[int, list[int]] = {}
     for row, into in collapsed:
@@ -274,7 +295,7 @@ async def claim_batch(
             folded.setdefault(into.id, []).append(row.id)
     for into_id, row_ids in folded.items():
         changes = {"status": OutboxStatus.COLLAPSED, "collapsed_into": into_id}
-        await _take_due(session, ReminderRow, row_ids, now, changes)
+        await _take_due(session, ReminderRow, row_ids, (now, at), changes)
     await session.commit()
     return [row for row in chosen if row.id in claimed_ids]
 
@@ -287,12 +308,13 @@ async def claim_digests(
     lease: timedelta,
     limit: int,
     only: Sequence[str] | None = None,
+    clock: datetime | None = None,
 ) -> list[ClaimedDigest]:
     """Claim up to ``limit`` due digests (oldest first; ``only`` these people's, if
     given) in one statement, and commit the claim."""
     due = (
         select(DigestRow)
-        .where(_due_condition(DigestRow, now))
+        .where(_due_condition(DigestRow, now, clock))
         .order_by(DigestRow.due_at, DigestRow.id)
         .limit(limit)
     )
@@ -302,7 +324,9 @@ async def claim_digests(
         due = due.with_for_update(skip_locked=True)
     picked = [copy_row(ClaimedDigest, row) for row in (await session.execute(due)).scalars()]
     ids = [claim.id for claim in picked]
-    claimed = await claim_rows(session, DigestRow, ids, now=now, instance=instance, lease=lease)
+    claimed = await claim_rows(
+        session, DigestRow, ids, now=now, instance=instance, lease=lease, clock=clock
+    )
     await session.commit()
     return [claim for claim in picked if claim.id in claimed]
 
@@ -458,8 +482,43 @@ async def release(
                 claimed_by=None,
                 lease_until=None,
                 attempts=claim.attempts,
+                first_attempt_at=claim.first_attempt_at,
                 updated_at=now,
             )
             .execution_options(synchronize_session=False)
         )
     await session.commit()
+
+
+async def renew_claims(
+    session: AsyncSession,
+    model: Claimable,
+    ids: Sequence[int],
+    *,
+    instance: str,
+    clock: datetime,
+    lease: timedelta,
+) -> set[int]:
+    """Extend the lease of ``instance``'s claims among ``ids`` to ``clock + lease``, in one
+    statement, and commit; the ids it still held.
+
+    A row not returned was taken over (our lease ran out and another instance claimed
+    it) or is no longer being sent: it is the other instance's now, and must not be sent
+    by us. A lease that ran out but was not taken over is simply ours again.
+    """
+    if not ids:
+        return set()
+    result = await session.execute(
+        update(model)
+        .where(
+            model.id.in_(list(ids)),
+            model.claimed_by == instance,
+            model.status == OutboxStatus.SENDING,
+        )
+        .values(lease_until=clock + lease, updated_at=clock)
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
+    )
+    held = set(result.scalars())
+    await session.commit()
+    return held

@@ -186,15 +186,24 @@ async def send_digests(
             on_result(result)
 
     while not stop():
+        clock = app.clock()
         async with app.session() as session:
             claimed = await claim_digests(
-                session, now=app.now, instance=instance, lease=lease, limit=BATCH, only=only
+                session,
+                now=app.now,
+                clock=clock,
+                instance=instance,
+                lease=lease,
+                limit=BATCH,
+                only=only,
             )
         if not claimed:
             break
         emails = await _compose_batch(app, claimed, cache)
         items = list(zip(claimed, emails, strict=True))
-        batch = Batch(model=DigestRow, items=items, build=build, done=done)
+        batch = Batch(
+            model=DigestRow, items=items, build=build, done=done, held_until=clock + lease
+        )
         await deliver(app, transport, batch, instance=instance, stop=stop)
     return report
 

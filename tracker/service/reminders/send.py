@@ -101,8 +101,11 @@ async def sweep(
             on_result(result)
 
     while (max_batches is None or batches < max_batches) and not stop():
+        clock = app.clock()
         async with app.session() as session:
-            claimed = await claim_batch(session, now=app.now, instance=me, lease=lease, limit=limit)
+            claimed = await claim_batch(
+                session, now=app.now, clock=clock, instance=me, lease=lease, limit=limit
+            )
         if not claimed:
             break
         batches += 1
@@ -113,6 +116,7 @@ async def sweep(
             items=list(zip(claimed, emails, strict=True)),
             build=ahead.take,
             done=done,
+            held_until=clock + lease,
         )
         await deliver(app, transport, batch, instance=me, stop=stop)
     return report
