@@ -97,6 +97,23 @@ class InvalidOperation(TrackerError):
     """The request is well formed but not possible in the contract's state."""
 
 
+class StaleChange(TrackerError):
+    """A change was made on a read of the contract that another change has since outdated.
+
+    ``meanwhile`` is the latest change's line, who made it and when, so the person can
+    read it and decide again rather than silently overwrite it.
+    """
+
+    def __init__(self, ref: str, *, expected: int, current: int, meanwhile: str) -> None:
+        self.ref = ref
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"--if-version: {_show(ref)} is at version {current}, not {expected}; "
+            f"changed meanwhile: {meanwhile}. Nothing written; look again and retry"
+        )
+
+
 class ImportFileError(TrackerError):
     """An import file cannot be read or parsed at all (missing, not YAML, too large)."""
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int | None = Field(default=None, ge=0)
     #: How often `tracker run` sweeps (seconds).
     sweep_interval_seconds: int = Field(default=60, ge=1)
+    #: Who makes the changes this process records, when ``--by`` is not given (the OS
+    #: user when neither is): TRACKER_ACTOR.
+    actor: str | None = Field(default=None, max_length=320)
     #: Overrides of config/policy.toml, as a nested table ``[policy]`` in the TOML file.
     policy: dict[str, Any] = {}
 

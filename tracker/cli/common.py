@@ -20,6 +20,8 @@ class GlobalOptions:
     db: str | None
     config: Path | None
     now: str | None
+    #: ``--by``: who makes the command's changes (else TRACKER_ACTOR, else the OS user).
+    by: str | None = None
 
 
 def options(ctx: typer.Context) -> GlobalOptions:
@@ -88,7 +90,7 @@ def run_with_app(
 
     opts = options(ctx)
     now = parse_now(opts.now) if opts.now else None
-    app = make_app(db=opts.db, config=opts.config, now=now, policy_file=policy_file)
+    app = make_app(db=opts.db, config=opts.config, now=now, policy_file=policy_file, by=opts.by)
 
     async def _run() -> T:
         async with opened(app, check_schema=check_schema):

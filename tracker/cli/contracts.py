@@ -25,6 +25,7 @@ _START_HELP = "Start date: 2023-08-01 or 1/8/2023 (day first)."
 _VALUE_HELP = "Stated contract value in GBP, e.g. 665905 or £665,905."
 _SPONSOR_HELP = "Escalation contact's email (e.g. the CFO)."
 _MONTHS_HELP = "Average programme length, for the last-referral date."
+_ALL_HELP = "Include contracts that have ended with nothing left open."
 
 
 def add(
@@ -133,6 +134,7 @@ def list_command(
         max=36_500,
         help="Only contracts ending within this many days.",
     ),
+    all_: bool = flag_option("--all", _ALL_HELP),
     json: bool = json_option(),
 ) -> None:
     """List contracts with their next decision, staffing risk and funding gap.
@@ -143,7 +145,9 @@ def list_command(
     from tracker.cli.render import contracts_table
     from tracker.service.views.contracts import list_contracts
 
-    summaries = run_with_app(ctx, lambda app: list_contracts(app, ending_within=ending_within))
+    summaries = run_with_app(
+        ctx, lambda app: list_contracts(app, ending_within=ending_within, include_ended=all_)
+    )
     if json:
         print_json([_summary_json(s) for s in summaries])
         return
@@ -165,6 +169,7 @@ def _summary_json(summary: Any) -> dict[str, Any]:
     data["staffing_risk"] = data.pop("staffing")
     data["total_gap"] = plain(summary.total_gap)
     data["total_at_risk"] = plain(summary.total_at_risk)
+    data["ended"] = summary.ended
     for gap in data["gaps"]:
         gap["cost_unknown"] = gap["cost"] is None
     return data
@@ -251,6 +256,7 @@ def timeline(
     days: int = typer.Option(
         90, "--days", min=0, metavar="N", help="How far ahead to look (overdue ones always show)."
     ),
+    all_: bool = flag_option("--all", _ALL_HELP),
     json: bool = json_option(),
 ) -> None:
     """Open decisions and dates across all contracts, overdue first, then by due date.
@@ -261,7 +267,7 @@ def timeline(
     from tracker.cli.render import milestones_table
     from tracker.service.views.contracts import timeline as gather
 
-    items = run_with_app(ctx, lambda app: gather(app, days=days))
+    items = run_with_app(ctx, lambda app: gather(app, days=days, include_ended=all_))
     if json:
         print_json(items)
         return

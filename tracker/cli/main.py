@@ -17,7 +17,17 @@ import typer
 from typer._click import exceptions as click
 
 from tracker import __version__
-from tracker.cli import admin, contracts, decisions, digest, exports, lines, milestones, reminders
+from tracker.cli import (
+    admin,
+    contracts,
+    decisions,
+    digest,
+    exports,
+    lifecycle,
+    lines,
+    milestones,
+    reminders,
+)
 from tracker.cli.common import GlobalOptions
 from tracker.cli.options import value_option
 from tracker.errors import TrackerError
@@ -38,6 +48,9 @@ app = typer.Typer(
 
 _DB_HELP = "Database URL (default: TRACKER_DATABASE_URL or a SQLite file in your data directory)."
 _CONFIG_HELP = "Settings file (TOML); default TRACKER_CONFIG or ./tracker.toml."
+_BY_HELP = (
+    "Who makes the change, as recorded in the history (default: TRACKER_ACTOR or your login)."
+)
 _NOW_HELP = (
     "Act as if it were then (Europe/London when no zone; a date alone means 12:00 that day)."
 )
@@ -55,17 +68,23 @@ def global_options(
     db: str | None = value_option("--db", "URL", _DB_HELP),
     config: Path | None = value_option("--config", "FILE", _CONFIG_HELP),
     now: str | None = value_option("--now", "DATETIME", _NOW_HELP),
+    by: str | None = value_option("--by", "NAME", _BY_HELP),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
     ),
 ) -> None:
     """Global options come before the command, e.g. tracker --db sqlite:///x.db list."""
-    ctx.obj = GlobalOptions(db=db, config=config, now=now)
+    if by is not None:
+        from tracker.domain.text import parse_text
+
+        by = parse_text(by, "--by", max_length=320)
+    ctx.obj = GlobalOptions(db=db, config=config, now=now, by=by)
 
 
 # Commands, then groups, each listed in --help in the order registered here.
 admin.register(app)
 contracts.register(app)
+lifecycle.register(app)
 app.add_typer(milestones.group)
 app.add_typer(lines.funding_group)
 app.add_typer(lines.cost_group)

@@ -129,11 +129,27 @@ def print_detail(out: Console, detail: ContractDetail) -> None:
         out.print(_funding_table(detail))
     if detail.costs:
         out.print(_costs_table(detail))
+    if detail.variations:
+        out.print(_variations_table(detail))
     print_sent(out, detail)
     if detail.events:
         out.print(Text("Recent changes", style="italic"))
         for event in detail.events[:10]:
-            out.print(f"  {format_london_time(event.at)}  {event.detail}")
+            by = f"  (by {event.actor})" if event.actor else ""
+            out.print(f"  {format_london_time(event.at)}  {event.detail}{by}")
+
+
+def _variations_table(detail: ContractDetail) -> Table:
+    table = Table(title="Variations", title_justify="left")
+    for column in ("Variation", "Dated", "End", "Value", "By", "Note"):
+        table.add_column(column)
+    for v in detail.variations:
+        end = (
+            f"{format_uk(v.old_end)} -> {format_uk(v.new_end)}" if v.new_end and v.old_end else "-"
+        )
+        value = f"{_money(v.old_value)} -> {_money(v.new_value)}" if v.new_value else "-"
+        table.add_row(v.ref_no, format_uk(v.dated), end, value, v.actor or "-", v.note or "")
+    return table
 
 
 def _facts(s: ContractSummary) -> list[tuple[str, str]]:
@@ -152,6 +168,9 @@ def _facts(s: ContractSummary) -> list[tuple[str, str]]:
     ]
     if s.intervention_months:
         facts.append(("Intervention", f"{s.intervention_months} months on average"))
+    if s.ended_on is not None:
+        facts.append(("Ended", f"{s.end_reason} on {format_uk(s.ended_on)}"))
+    facts.append(("Version", str(s.version)))
     return facts
 
 

@@ -73,6 +73,14 @@ class ExtensionStatus(StrEnum):
     LAPSED = "lapsed"
 
 
+class EndReason(StrEnum):
+    """Why a contract ended before its end date (``tracker terminate --reason``)."""
+
+    TERMINATED = "terminated"
+    DECOMMISSIONED = "decommissioned"
+    SET_ASIDE = "set-aside"
+
+
 class FundingStatus(StrEnum):
     EXPECTED = "expected"
     PLEDGED = "pledged"
@@ -236,6 +244,9 @@ class EventKind(StrEnum):
     MILESTONE_REOPENED = "milestone_reopened"
     MILESTONE_DONE = "milestone_done"
     MILESTONE_SNOOZED = "milestone_snoozed"
+    CONTRACT_EDITED = "contract_edited"
+    CONTRACT_VARIED = "contract_varied"
+    CONTRACT_ENDED = "contract_ended"
 
 
 #: The events that change a milestone's date or status: each one is a new version of the

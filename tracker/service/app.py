@@ -8,6 +8,7 @@ how long a sender has really been at work, which a fixed moment cannot see.
 
 from __future__ import annotations
 
+import getpass
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from tracker.domain.calendar import LONDON
 from tracker.errors import DatabaseUnavailable
 from tracker.policy import Policy, load_policy
 from tracker.settings import Settings, load_settings
+from tracker.store.audit import ACTOR
 from tracker.store.engine import create_engine, redact, session_factory
 from tracker.store.schema import ensure_current
 
@@ -33,6 +35,8 @@ class App:
     policy: Policy
     now: datetime
     database_url: str
+    #: ``--by``: who makes this command's changes (see :attr:`actor`).
+    by: str | None = None
     _engine: AsyncEngine | None = field(default=None, repr=False)
     _sessions: async_sessionmaker[Any] | None = field(default=None, repr=False)
     #: (``now`` when the clock started, time.monotonic() then): see ``clock``.
@@ -54,6 +58,13 @@ class App:
         return self.now + timedelta(seconds=time.monotonic() - self._origin[1])
 
     @property
+    def actor(self) -> str:
+        """Who makes this command's changes: ``--by``, else TRACKER_ACTOR, else the OS user.
+
+        Every change event and variation records it (``tracker.store.audit``)."""
+        return self.by or self.settings.actor or os_user()
+
+    @property
     def today(self) -> date:
         return self.now.astimezone(LONDON).date()
 
@@ -69,6 +80,7 @@ class App:
         if self._sessions is None:
             self._sessions = session_factory(self.engine)
         session: AsyncSession = self._sessions()
+        session.info[ACTOR] = self.actor
         return session
 
     async def open(self, *, check_schema: bool = True) -> None:
@@ -88,6 +100,14 @@ class App:
             await self._engine.dispose()
             self._engine = None
             self._sessions = None
+
+
+def os_user() -> str:
+    """The login name of the process, or "unknown" where there is none (a container)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 def database_error(url: str, exc: BaseException) -> DatabaseUnavailable:
@@ -115,6 +135,7 @@ def make_app(
     config: Path | None = None,
     now: datetime | None = None,
     policy_file: Path | None = None,
+    by: str | None = None,
 ) -> App:
     settings = load_settings(config)
     database_url = db or settings.resolved_database_url()
@@ -127,6 +148,7 @@ def make_app(
         policy=load_policy(settings.policy, policy_file),
         now=(now or datetime.now(UTC)).astimezone(UTC),
         database_url=database_url,
+        by=by,
     )
 
 

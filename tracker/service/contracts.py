@@ -36,6 +36,7 @@ from tracker.service.registers.inputs import (
 )
 from tracker.service.reminders.plan import refresh_contract
 from tracker.service.reminders.policy import contract_policy
+from tracker.service.variations import apply_variation
 from tracker.store.domain_rows import to_domain
 from tracker.store.models import (
     ContractPolicyRow,
@@ -212,7 +213,15 @@ async def extend(app: App, ref: str, *, decline: bool = False) -> str:
         else:
             option.status = ExtensionStatus.ACTIVATED.value
             previous_end = row.end_date
-            row.end_date = option.until
+            variation, _ = apply_variation(
+                row,
+                ref_no=f"Extension option {option.seq}",
+                dated=app.today,
+                actor=app.actor,
+                now_at=app.now,
+                new_end=option.until,
+            )
+            session.add(variation)
             summary = f"{ref}: extension activated, end moved from {format_uk(previous_end)} to {format_uk(option.until)}"
         option.decided_at = app.now
         if notice is not None and notice.status == MilestoneStatus.OPEN.value:

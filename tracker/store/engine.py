@@ -105,8 +105,11 @@ def create_engine(url: str, *, busy_timeout_ms: int | None = None) -> AsyncEngin
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
-    """Sessions that keep loaded objects usable after commit (we print them afterwards)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded objects usable after commit (we print them afterwards),
+    stamping each change's actor and the contract's version (``tracker.store.audit``)."""
+    from tracker.store.audit import TrackerSession
+
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TrackerSession)
 
 
 def redact(url: str) -> str:

@@ -56,6 +56,12 @@ class ContractRow(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Incremented by every change (see ``tracker.store.audit``): a change made on a stale
+    #: read (``--if-version``) is refused rather than overwriting the one made meanwhile.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Set when the contract was terminated, decommissioned or set aside before its end.
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
 
     watchers: Mapped[list[WatcherRow]] = relationship(
         cascade="all, delete-orphan", order_by="WatcherRow.email", lazy="selectin"
@@ -199,12 +205,35 @@ class EventRow(Base):
     milestone_id: Mapped[int | None] = mapped_column(
         ForeignKey("milestones.id", ondelete="SET NULL")
     )
+    #: Who made the change (``--by``, TRACKER_ACTOR or the OS user); None before 0011.
+    actor: Mapped[str | None] = mapped_column(String(EMAIL))
 
     __table_args__ = (
         Index("ix_contract_events_contract_id_at", "contract_id", "at"),
         Index("ix_contract_events_at", "at"),
         Index("ix_contract_events_milestone_id", "milestone_id"),
     )
+
+
+class VariationRow(Base):
+    """A formal variation (or an activated extension option): dated, numbered, and the end
+    and value it moved from and to (None where it left them alone)."""
+
+    __tablename__ = "variations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(
+        ForeignKey("contracts.id", ondelete="CASCADE"), index=True
+    )
+    ref_no: Mapped[str] = mapped_column(String(100))  # "Variation 2"
+    dated: Mapped[date] = mapped_column(Date)
+    old_end: Mapped[date | None] = mapped_column(Date)
+    new_end: Mapped[date | None] = mapped_column(Date)
+    old_value: Mapped[Decimal | None] = mapped_column(Money)
+    new_value: Mapped[Decimal | None] = mapped_column(Money)
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(EMAIL))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class InstallationRow(Base):

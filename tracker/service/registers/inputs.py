@@ -26,6 +26,7 @@ from tracker.domain.text import parse_optional_text, parse_positive_int, parse_t
 from tracker.domain.types import (
     MANUAL_KINDS,
     ContractHeading,
+    EndReason,
     FinancialYear,
     FundingStatus,
     MilestoneKind,
@@ -375,3 +376,61 @@ def check_extensions(end: date, extensions: tuple[ExtensionInput, ...]) -> None:
                 f"is after the end it extends ({previous.isoformat()})",
             )
         previous = option.until
+
+
+# -- a contract's life: variations and early ends -------------------------------------------
+
+#: How long a variation's number may be ("Variation 2", "CCN 14").
+REF_NO_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class VariationInput:
+    """A formal variation: its number and date, and the new end and/or value it agrees."""
+
+    ref_no: str
+    dated: date
+    end: date | None
+    value: Decimal | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class TerminationInput:
+    """A contract ending before its end date: on which day, why, and a note."""
+
+    on: date
+    reason: EndReason
+    note: str | None
+
+
+def parse_note(value: object, field_name: str = "note") -> str | None:
+    return parse_optional_text(value, field_name, max_length=2000, multiline=True)
+
+
+def parse_variation(raw: Mapping[str, Any]) -> VariationInput:
+    """``tracker vary``'s options; a variation must move the end, the value or both."""
+    end = parse_optional_date(raw.get("end"), "end")
+    value = parse_optional_money(raw.get("value"), "value")
+    if end is None and value is None:
+        raise InvalidValue("end", "", "or --value is required (what the variation changes)")
+    return VariationInput(
+        ref_no=parse_text(raw.get("ref_no"), "ref_no", max_length=REF_NO_LENGTH),
+        dated=parse_date(raw.get("date"), "date"),
+        end=end,
+        value=value,
+        note=parse_note(raw.get("note")),
+    )
+
+
+def parse_termination(raw: Mapping[str, Any]) -> TerminationInput:
+    """``tracker terminate``'s options."""
+    text = parse_text(raw.get("reason"), "reason", max_length=40).lower()
+    try:
+        reason = EndReason(text)
+    except ValueError:
+        allowed = ", ".join(member.value for member in EndReason)
+        raise InvalidValue("reason", raw.get("reason"), f"is not one of: {allowed}") from None
+    return TerminationInput(
+        on=parse_date(raw.get("on"), "on"), reason=reason, note=parse_note(raw.get("note"))
+    )

@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tracker.domain.dates import format_uk
 from tracker.domain.milestones import next_option, option_notice_due
 from tracker.domain.money import format_gbp
 from tracker.errors import DuplicateContract, ImportFileError, InvalidValue
@@ -39,7 +40,7 @@ from tracker.service.app import App
 from tracker.service.registers.inputs import ContractInput, parse_contract
 from tracker.service.registers.yaml_file import MAX_IMPORT_BYTES
 from tracker.store.domain_rows import to_domain
-from tracker.store.models import ContractRow
+from tracker.store.models import ContractRow, VariationRow
 from tracker.store.rows import copy_row
 
 
@@ -59,6 +60,9 @@ class RegisterRow:
     extension_notice: date | None
     value: Decimal | None
     owner: str | None
+    #: The latest variation (or extension taken up), "Variation 2 of 01/10/2024"; the
+    #: importer ignores the column, as a register's variations are its own history.
+    variation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,13 +86,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("Extension Notice Date", "extension_notice", "date"),
     Column("Value", "value", "money"),
     Column("Owner", "owner", "text"),
+    Column("Latest Variation", "variation", "text"),
 )
 
 
 # -- export ------------------------------------------------------------------------------
 
 
-def register_row(row: ContractRow) -> RegisterRow:
+def register_row(row: ContractRow, latest: VariationRow | None = None) -> RegisterRow:
     """The register line of one stored contract.
 
     The notice date is the deadline the tracker itself works to: ``notice_by`` when the
@@ -110,14 +115,21 @@ def register_row(row: ContractRow) -> RegisterRow:
         end=row.end_date,
         extension_until=option.until if option is not None else None,
         extension_notice=notice,
+        variation=None if latest is None else f"{latest.ref_no} of {format_uk(latest.dated)}",
     )
 
 
 async def register_rows(app: App) -> list[RegisterRow]:
-    """Every contract, ordered by reference (a register is looked up by reference)."""
+    """Every contract, ended ones included (the Transparency Code wants the year's
+    contracts), ordered by reference (a register is looked up by reference)."""
     async with app.session() as session:
         rows = (await session.execute(select(ContractRow).order_by(ContractRow.ref))).scalars()
-        return [register_row(row) for row in rows]
+        order = (VariationRow.dated, VariationRow.id)
+        latest = {
+            v.contract_id: v
+            for v in (await session.execute(select(VariationRow).order_by(*order))).scalars()
+        }
+        return [register_row(row, latest.get(row.id)) for row in rows]
 
 
 _FORMULA_START = re.compile(r"'*[=+\-@\t\r]")

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.funding import (
     YearGap,
@@ -40,6 +41,7 @@ from tracker.store.models import (
     ExtensionRow,
     FundingRow,
     MilestoneRow,
+    VariationRow,
 )
 from tracker.store.rows import copy_row
 
@@ -78,6 +80,11 @@ class ContractSummary:
     watchers: tuple[str, ...]
     intervention_months: int | None
     notes: str | None
+    #: The contract's version: what a change sends back as ``--if-version``.
+    version: int
+    #: Set when it ended before its end date (terminated, decommissioned, set aside).
+    ended_on: date | None
+    end_reason: str | None
     days_to_end: int
     staffing: StaffingRisk
     next_decision: MilestoneView | None
@@ -93,12 +100,33 @@ class ContractSummary:
     def total_at_risk(self) -> Decimal:
         return total_at_risk(self.gaps)
 
+    @property
+    def ended(self) -> bool:
+        """Over (its end has passed, or it was ended early) with no milestone left open:
+        the lists leave it out unless asked for all."""
+        over = self.ended_on is not None or self.days_to_end < 0
+        return over and all(m.status != MilestoneStatus.OPEN for m in self.milestones)
+
 
 @dataclass(frozen=True, kw_only=True)
 class EventView:
     at: datetime
     kind: str
     detail: str
+    #: Who made the change (None: logged before the tracker recorded it).
+    actor: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class VariationView:
+    ref_no: str
+    dated: date
+    old_end: date | None
+    new_end: date | None
+    old_value: Decimal | None
+    new_value: Decimal | None
+    note: str | None
+    actor: str | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,6 +158,7 @@ class ContractDetail:
     costs: tuple[LineView, ...]
     events: tuple[EventView, ...]
     reminders: tuple[AttemptView, ...] = ()
+    variations: tuple[VariationView, ...] = ()
 
 
 def _closed_note(m: MilestoneRow, status: MilestoneStatus, today: date, end: date) -> str | None:
@@ -207,7 +236,11 @@ def summarise(row: ContractRow, app: App) -> ContractSummary:
     )
 
 
-async def list_contracts(app: App, *, ending_within: int | None = None) -> list[ContractSummary]:
+async def list_contracts(
+    app: App, *, ending_within: int | None = None, include_ended: bool = True
+) -> list[ContractSummary]:
+    """Contracts by end date; ``include_ended=False`` leaves out those that have ended
+    with nothing left open (``list`` and ``timeline`` without ``--all``)."""
     async with app.session() as session:
         statement = select(ContractRow).order_by(ContractRow.end_date, ContractRow.ref)
         if ending_within is not None:
@@ -216,7 +249,8 @@ async def list_contracts(app: App, *, ending_within: int | None = None) -> list[
                 ContractRow.end_date <= date.fromordinal(app.today.toordinal() + ending_within),
             )
         rows = (await session.execute(statement)).scalars().all()
-        return [summarise(row, app) for row in rows]
+        summaries = [summarise(row, app) for row in rows]
+        return [s for s in summaries if include_ended or not s.ended]
 
 
 async def contract_detail(app: App, ref: str) -> ContractDetail:
@@ -235,9 +269,20 @@ async def contract_detail(app: App, ref: str) -> ContractDetail:
             extensions=tuple(_extension_view(e) for e in row.extensions),
             funding=tuple(_funding_view(f) for f in row.funding),
             costs=tuple(_cost_view(c) for c in row.costs),
-            events=tuple(EventView(at=e.at, kind=e.kind, detail=e.detail) for e in events),
+            events=tuple(copy_row(EventView, e) for e in events),
             reminders=tuple(await attempt_history(app, contract_id=row.id, session=session)),
+            variations=tuple(copy_row(VariationView, v) for v in await variations_of(session, row)),
         )
+
+
+async def variations_of(session: AsyncSession, row: ContractRow) -> list[VariationRow]:
+    """The contract's variations, oldest first (by date signed, then as recorded)."""
+    statement = (
+        select(VariationRow)
+        .where(VariationRow.contract_id == row.id)
+        .order_by(VariationRow.dated, VariationRow.id)
+    )
+    return list((await session.execute(statement)).scalars())
 
 
 def _extension_view(e: ExtensionRow) -> ExtensionView:
@@ -268,11 +313,11 @@ async def gaps(app: App, ref: str | None = None) -> list[ContractSummary]:
         return [summarise(await load_contract(session, ref), app)]
 
 
-async def timeline(app: App, *, days: int) -> list[MilestoneView]:
+async def timeline(app: App, *, days: int, include_ended: bool = False) -> list[MilestoneView]:
     """Open decisions and dated facts from any overdue ones up to ``days`` ahead."""
     horizon = app.today.toordinal() + days
     items: list[MilestoneView] = []
-    for summary in await list_contracts(app):
+    for summary in await list_contracts(app, include_ended=include_ended):
         items.extend(
             m
             for m in summary.milestones
