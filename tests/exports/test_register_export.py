@@ -22,6 +22,7 @@ HEADER = [
     "Extension Notice Date",
     "Value",
     "Owner",
+    "Latest Variation",
 ]
 
 
@@ -64,6 +65,7 @@ def test_csv_has_the_register_columns_in_uk_form(seeded: Runner, tmp_path: Path)
         "Extension Notice Date": "30/09/2024",
         "Value": "£665,905.00",
         "Owner": "policy.partnerships@lancashire-opcc.example.org",
+        "Latest Variation": "",
     }
     assert rows[WM]["Value"] == "£575,290.00"
     assert rows[WM]["Start Date"] == "01/07/2018"
@@ -78,6 +80,7 @@ def test_after_extend_the_register_shows_the_new_end_and_no_option(
     (lancs, _) = read_csv(tmp_path / "register.csv")
     assert lancs["End Date"] == "31/03/2026"
     assert lancs["Extension Until"] == lancs["Extension Notice Date"] == ""
+    assert lancs["Latest Variation"] == "Extension option 1 of 2 Sep 2024"
 
 
 def test_notice_days_give_the_extension_notice_milestone_date(cli: Runner, tmp_path: Path) -> None:
