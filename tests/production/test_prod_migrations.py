@@ -469,3 +469,33 @@ def test_0009_backfills_the_first_attempt_and_downgrades_keeping_every_reminder(
     )
     assert attempted > 0 and stamped == attempted
     assert sql(db_url, NOT_BACKFILLED) == [(0,)]
+
+
+# -- 0011: versions, early ends, actors and variations ---------------------------------------
+
+
+def test_0011_backfills_version_one_and_downgrades_keeping_every_contract(
+    db_url: str, cli: Any
+) -> None:
+    assert cli("init")[0] == 0
+    code, out, err = cli("import", str(SEED), now=T)
+    assert code == 0, (out, err)
+    run_in_thread(_downgrade(db_url, "0010"))
+    assert revision(db_url) == "0010"
+    for column, table in (("version", "contracts"), ("actor", "contract_events")):
+        with pytest.raises(DBAPIError, match=column):
+            sql(db_url, f"SELECT {column} FROM {table}")
+    with pytest.raises(DBAPIError, match="variations"):
+        sql(db_url, "SELECT count(*) FROM variations")
+    counts = "SELECT (SELECT count(*) FROM contracts), (SELECT count(*) FROM contract_events)"
+    (before,) = sql(db_url, counts)
+
+    assert cli("init")[0] == 0
+    assert revision(db_url) == head_revision()
+    assert sql(db_url, counts) == [before]
+    assert sql(db_url, "SELECT version, ended_on, end_reason FROM contracts") == [(1, None, None)]
+    code, out, err = cli("--by", "ann", "edit", "LANCS-DRIVE", "--value", "700000", now=T)
+    assert code == 0, (out, err)
+    assert sql(db_url, "SELECT version FROM contracts") == [(2,)]
+    latest = "SELECT actor FROM contract_events ORDER BY id DESC LIMIT 1"
+    assert sql(db_url, latest) == [("ann",)]

@@ -58,7 +58,7 @@ class ContractRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Incremented by every change (see ``tracker.store.audit``): a change made on a stale
     #: read (``--if-version``) is refused rather than overwriting the one made meanwhile.
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     #: Set when the contract was terminated, decommissioned or set aside before its end.
     ended_on: Mapped[date | None] = mapped_column(Date)
     end_reason: Mapped[str | None] = mapped_column(String(32))

@@ -27,15 +27,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("contracts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("ended_on", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("end_reason", sa.String(length=32), nullable=True))
-    op.execute("UPDATE contracts SET version = 1")
-    with op.batch_alter_table("contracts", schema=None) as batch_op:
-        batch_op.alter_column("version", existing_type=sa.Integer(), nullable=False)
-    with op.batch_alter_table("contract_events", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("actor", sa.String(length=320), nullable=True))
+    # Not in batch mode: on SQLite that copies and drops ``contracts``, and dropping it
+    # cascades to every table that refers to it. Adding a column (NOT NULL with a
+    # default: the backfill of version 1) and dropping one are native on SQLite 3.35+.
+    op.add_column(
+        "contracts", sa.Column("version", sa.Integer(), nullable=False, server_default="1")
+    )
+    op.add_column("contracts", sa.Column("ended_on", sa.Date(), nullable=True))
+    op.add_column("contracts", sa.Column("end_reason", sa.String(length=32), nullable=True))
+    op.add_column("contract_events", sa.Column("actor", sa.String(length=320), nullable=True))
     op.create_table(
         "variations",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -57,19 +57,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_variations")),
     )
-    with op.batch_alter_table("variations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_variations_contract_id"), ["contract_id"], unique=False
-        )
+    op.create_index(op.f("ix_variations_contract_id"), "variations", ["contract_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("variations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_variations_contract_id"))
+    op.drop_index(op.f("ix_variations_contract_id"), table_name="variations")
     op.drop_table("variations")
-    with op.batch_alter_table("contract_events", schema=None) as batch_op:
-        batch_op.drop_column("actor")
-    with op.batch_alter_table("contracts", schema=None) as batch_op:
-        batch_op.drop_column("end_reason")
-        batch_op.drop_column("ended_on")
-        batch_op.drop_column("version")
+    op.drop_column("contract_events", "actor")
+    for column in ("end_reason", "ended_on", "version"):
+        op.drop_column("contracts", column)
