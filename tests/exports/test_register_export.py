@@ -151,6 +151,7 @@ def test_json_prints_rows_with_iso_dates_and_money_strings(
         "extension_notice": "2024-09-30",
         "value": "665905.00",
         "owner": "policy.partnerships@lancashire-opcc.example.org",
+        "variation": None,
     }
     assert rows[1]["extension_until"] is None
     assert list(tmp_path.glob("*.csv")) == []
