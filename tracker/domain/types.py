@@ -236,6 +236,12 @@ class EventKind(StrEnum):
     MILESTONE_REOPENED = "milestone_reopened"
     MILESTONE_DONE = "milestone_done"
     MILESTONE_SNOOZED = "milestone_snoozed"
+    FUNDING_CHANGED = "funding_changed"
+    FUNDING_REMOVED = "funding_removed"
+    COST_CHANGED = "cost_changed"
+    COST_REMOVED = "cost_removed"
+    HANDED_OVER = "handed_over"
+    CONTRACT_UPDATED = "contract_updated"
 
 
 #: The events that change a milestone's date or status: each one is a new version of the

@@ -45,6 +45,8 @@ from tracker.store.models import (
     ExtensionRow,
     FundingRow,
     WatcherRow,
+    cost_id,
+    funding_id,
 )
 from tracker.store.rows import shared_columns
 
@@ -239,8 +241,9 @@ async def add_funding(app: App, ref: str, line: FundingInput) -> str:
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
         keys = [int(f.key) for f in row.funding if f.key.isdigit()]
-        row.funding.append(_funding_row(line, str(max(keys, default=0) + 1)))
-        detail = f"{ref}: funding {line.source} {line.year} {format_gbp(line.amount)} ({line.status.value})"
+        added = _funding_row(line, str(max(keys, default=0) + 1))
+        row.funding.append(added)
+        detail = f"{ref}: funding {funding_id(added)} {line.source} {line.year} {format_gbp(line.amount)} ({line.status.value})"
         kind = (
             EventKind.FUNDING_CONFIRMED
             if line.status in (FundingStatus.CONFIRMED, FundingStatus.RECEIVED)
@@ -253,9 +256,11 @@ async def add_funding(app: App, ref: str, line: FundingInput) -> str:
 async def add_cost(app: App, ref: str, cost: CostInput) -> str:
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
-        row.costs.append(_cost_row(cost))
+        added = _cost_row(cost)
+        row.costs.append(added)
+        await session.flush()  # its id names it: C7
         label = f" {cost.category}" if cost.category else ""
-        detail = f"{ref}: cost {cost.year}{label} {format_gbp(cost.amount)}"
+        detail = f"{ref}: cost {cost_id(added)} {cost.year}{label} {format_gbp(cost.amount)}"
         await _change(app, ref, EventKind.COST_ADDED, detail, session, row)
     return detail
 
