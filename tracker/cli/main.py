@@ -17,7 +17,17 @@ import typer
 from typer._click import exceptions as click
 
 from tracker import __version__
-from tracker.cli import admin, contracts, decisions, digest, exports, lines, milestones, reminders
+from tracker.cli import (
+    admin,
+    contracts,
+    decisions,
+    digest,
+    exports,
+    lines,
+    milestones,
+    people,
+    reminders,
+)
 from tracker.cli.common import GlobalOptions
 from tracker.cli.options import value_option
 from tracker.errors import TrackerError
@@ -66,6 +76,7 @@ def global_options(
 # Commands, then groups, each listed in --help in the order registered here.
 admin.register(app)
 contracts.register(app)
+people.register(app)
 app.add_typer(milestones.group)
 app.add_typer(lines.funding_group)
 app.add_typer(lines.cost_group)
