@@ -129,6 +129,11 @@ def _derived_confirmations(row: ContractRow, app: App) -> set[str]:
     return {m.key for m in derived if m.kind == kind}
 
 
+#: How a milestone closed by a line begins its closing note: such a milestone re-opens if
+#: a later change (the line removed, withdrawn, a cost risen) makes it needed again.
+SATISFIED = "satisfied by funding line"
+
+
 def _close_satisfied(
     session: AsyncSession, row: ContractRow, before: set[str], why: str, now: datetime
 ) -> None:
@@ -153,10 +158,31 @@ def _close_satisfied(
             session.add(event)
 
 
+def _reopen_needed(session: AsyncSession, row: ContractRow, app: App) -> None:
+    """Re-open the milestones a line had satisfied that the contract needs again."""
+    wanted = _derived_confirmations(row, app)
+    kind = MilestoneKind.FUNDING_CONFIRMATION.value
+    for milestone in row.milestones:
+        closed_by_line = (milestone.closed_note or "").startswith(SATISFIED)
+        if milestone.kind == kind and closed_by_line and milestone.key in wanted:
+            milestone.status = MilestoneStatus.OPEN.value
+            milestone.closed_at = milestone.closed_note = None
+            milestone.updated_at = app.now
+            detail = (
+                f"{row.ref}: {kind} {milestone.key} open again: the funding no longer covers it"
+            )
+            event = record_event(
+                row, EventKind.MILESTONE_REOPENED, detail, app.now, milestone=milestone
+            )
+            session.add(event)
+
+
 async def _save(
     session: AsyncSession, row: ContractRow, app: App, kind: EventKind, detail: str
 ) -> None:
+    """Log the change, re-open what is needed again, re-derive and re-plan, commit."""
     row.updated_at = app.now
+    _reopen_needed(session, row, app)
     session.add(record_event(row, kind, detail, app.now))
     await refresh(session, row, app)
     await session.commit()
@@ -183,7 +209,7 @@ async def set_funding(app: App, ref: str, line_id: str, change: FundingChange) -
         detail = f"{ref}: funding {was} -> {now_text}{note}"
         if FundingStatus(line.status) in SECURED:
             gone = before - _derived_confirmations(row, app)
-            why = f"satisfied by funding line {now_text}{note}"
+            why = f"{SATISFIED} {now_text}{note}"
             _close_satisfied(session, row, gone, why, app.now)
         secured = change.status in SECURED
         kind = EventKind.FUNDING_CONFIRMED if secured else EventKind.FUNDING_CHANGED
