@@ -26,6 +26,7 @@ from tracker.errors import DuplicateContract, InvalidOperation, UnknownContract
 from tracker.service.app import App
 from tracker.service.derive import record_event
 from tracker.service.milestones import new_manual_milestone
+from tracker.service.registers.bulk import Progress, save_new_contracts
 from tracker.service.registers.inputs import (
     ContractInput,
     CostInput,
@@ -72,7 +73,8 @@ async def _existing_refs(session: AsyncSession, refs: Sequence[str]) -> set[str]
     return found
 
 
-def _contract_row(data: ContractInput, app: App) -> ContractRow:
+def contract_row(data: ContractInput, app: App) -> ContractRow:
+    """A new contract's row with its watchers, options, lines, policy and decisions."""
     now = app.now
     row = ContractRow(
         **shared_columns(data, ContractRow),
@@ -125,18 +127,6 @@ def _cost_row(cost: CostInput) -> CostRow:
     return CostRow(year=cost.year.start_year, category=cost.category, amount=cost.amount)
 
 
-async def _save_new(session: AsyncSession, data: ContractInput, app: App) -> ContractRow:
-    row = _contract_row(data, app)
-    session.add(row)
-    await session.flush()
-    for milestone in data.milestones:
-        row.milestones.append(new_manual_milestone(row, milestone, app.now))
-    added = f"{row.ref} added: {row.title}"
-    session.add(record_event(row, EventKind.CONTRACT_ADDED, added, app.now))
-    await refresh(session, row, app)
-    return row
-
-
 async def refresh(session: AsyncSession, row: ContractRow, app: App) -> None:
     """Re-derive milestones and re-plan reminders in the caller's transaction."""
     await refresh_contract(session, row, app.policy, app.now, app.settings.mail_from)
@@ -158,18 +148,21 @@ class AddResult:
 
 
 async def add_contracts(
-    app: App, contracts: Sequence[ContractInput], *, dry_run: bool = False
+    app: App,
+    contracts: Sequence[ContractInput],
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> AddResult:
-    """Add one or many contracts, all or nothing. ``dry_run`` does everything but commit."""
+    """Add one or many contracts, all or nothing. ``dry_run`` does everything but commit;
+    ``progress`` hears how many contracts each batch wrote."""
     check_unique_refs(contracts)
     async with app.session() as session:
         taken = await _existing_refs(session, [c.ref for c in contracts])
         for contract in contracts:
             if contract.ref in taken:
                 raise DuplicateContract(contract.ref)
-        rows = [await _save_new(session, contract, app) for contract in contracts]
-        await session.flush()
-        milestones = sum(len(row.milestones) for row in rows)
+        milestones = await save_new_contracts(session, contracts, app, contract_row, progress)
         if dry_run:
             await session.rollback()
         else:
