@@ -826,19 +826,23 @@ def import_records(rows: Rows) -> list[dict[str, Any]]:
     return records
 
 
-def write_import_file(
-    path: Path, contracts: int, *, people: int | None = None, seed: int = DEFAULT_SEED
-) -> Path:
-    """``contracts`` generated contracts as a YAML file for ``tracker import``."""
+def write_import_yaml(path: Path, rows: Rows) -> Path:
+    """Built rows as a YAML file for ``tracker import`` (libyaml's dumper when there)."""
     import yaml
 
-    people = people or default_people(contracts)
-    rows = build_rows(contracts, people, DEFAULT_NOW, seed, load_policy())
     document = {"contracts": import_records(rows)}
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(document, out, Dumper=dumper, sort_keys=False, allow_unicode=True)
     return path
+
+
+def write_import_file(
+    path: Path, contracts: int, *, people: int | None = None, seed: int = DEFAULT_SEED
+) -> Path:
+    """``contracts`` generated contracts as a YAML file for ``tracker import``."""
+    people = people or default_people(contracts)
+    return write_import_yaml(path, build_rows(contracts, people, DEFAULT_NOW, seed, load_policy()))
 
 
 # -- inserting --------------------------------------------------------------------------
