@@ -30,9 +30,9 @@ def read_records(path: Path) -> list[Record]:
     if path.suffix.lower() == ".csv":
         from tracker.service.registers.register import read_register, register_fields
 
-        contracts = read_register(path)  # first: its errors name the line
+        from_csv = read_register(path)  # first: its errors name the line
         given = register_fields(path)
-        return [(contract, given) for contract in contracts]
+        return [(contract, given) for contract in from_csv]
     document = read_yaml(path)
     if not isinstance(document, dict) or "contracts" not in document:
         raise ImportFileError(f"{path}: expected a top-level 'contracts:' list")
