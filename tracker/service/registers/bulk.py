@@ -24,6 +24,7 @@ from tracker.service.milestones import new_manual_milestone
 from tracker.service.registers.inputs import ContractInput
 from tracker.service.reminders.nags import schedule_nags
 from tracker.service.reminders.plan import first_plan
+from tracker.store.bulk_insert import insert_many
 from tracker.store.models import Base, ContractRow, MilestoneRow, ReminderRow
 
 #: Contracts per batch: big enough that each flush is a few executemany calls, small
@@ -78,7 +79,7 @@ async def _insert(session: AsyncSession, rows: Sequence[Base]) -> None:
     """One executemany of new rows of one table."""
     if rows:
         table: Table = rows[0].__table__  # type: ignore[assignment]
-        await session.execute(insert(table), [_values(row) for row in rows])
+        await insert_many(session, table, [_values(row) for row in rows])
 
 
 async def _insert_with_ids(
@@ -131,5 +132,5 @@ async def _save_batch(
     ]
     if reminders:
         table: Table = ReminderRow.__table__  # type: ignore[assignment]
-        await session.execute(insert(table), reminders)
+        await insert_many(session, table, reminders)
     return len(milestones)
