@@ -11,6 +11,7 @@ Importing the benchmark's 10,000 contracts this way takes seconds, not minutes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -70,9 +71,16 @@ CHILDREN = ("watchers", "extensions", "funding", "costs", "policies", "decisions
 
 
 def _values(row: Base) -> dict[str, Any]:
-    """Every column of a row not yet stored (its id left to the database)."""
-    table = row.__table__
-    return {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"}
+    """Every column of a row not yet stored (its id left to the database), read from the
+    instance's own dict: the attribute machinery costs more than the insert at this size
+    (every column's attribute has the column's name; an attribute never set is NULL)."""
+    state = row.__dict__
+    return {name: state.get(name) for name in _columns(row.__table__)}
+
+
+@functools.cache
+def _columns(table: Table) -> tuple[str, ...]:
+    return tuple(column.name for column in table.columns if column.name != "id")
 
 
 async def _insert(session: AsyncSession, rows: Sequence[Base]) -> None:

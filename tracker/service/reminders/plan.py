@@ -90,13 +90,13 @@ async def replan_contract(
 def first_plan(
     row: ContractRow, policy: Policy, now: datetime, mail_from: str
 ) -> list[dict[str, Any]]:
-    """A new contract's reminder rows (as column values) and its milestones' nag times:
-    what :func:`replan_contract` makes when nothing is stored yet, without a query each,
-    for bulk inserts (``tracker import``). Its milestones must have their ids."""
+    """A new contract's reminder rows (as column values): what :func:`replan_contract`
+    plans when nothing is stored yet, without a query each, for bulk inserts (``tracker
+    import``). Its milestones must have their ids, and their nag times set already
+    (``schedule_nags(row, policy, ())`` before they are inserted)."""
     today = now.astimezone(LONDON).date()
     domain = mail_domain(mail_from)
     wanted = _desired(row, policy, today).values()
-    schedule_nags(row, policy, ())
     return [planned_values(m, planned, domain=domain, now=now) for m, planned in wanted]
 
 
