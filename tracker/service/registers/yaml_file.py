@@ -67,7 +67,7 @@ class _Loader(_Base):  # type: ignore[misc]
         return mapping
 
 
-def _refuse_aliases(root: Node) -> None:
+def _refuse_aliases(root: Node, text: str) -> None:
     """An alias makes one node appear twice in the tree libyaml composes: refuse it
     before anything is built from it (a "billion laughs" would explode only then)."""
     seen: set[int] = set()
@@ -75,13 +75,22 @@ def _refuse_aliases(root: Node) -> None:
     while stack:
         node = stack.pop()
         if id(node) in seen:
-            line = node.start_mark.line + 1
-            raise ImportFileError(f"line {line}: YAML aliases (*name) are not accepted")
+            raise _alias_error(text)
         seen.add(id(node))
         if isinstance(node, MappingNode):
             stack.extend(part for pair in node.value for part in pair)
         elif isinstance(node, SequenceNode):
             stack.extend(node.value)
+
+
+def _alias_error(text: str) -> ImportFileError:
+    """The first alias's line and name (the tree keeps only the anchor's): the event
+    stream, read again on this error path only."""
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, yaml.AliasEvent) and event.start_mark is not None:
+            line = event.start_mark.line + 1
+            return ImportFileError(f"line {line}: YAML aliases (*{event.anchor}) are not accepted")
+    return ImportFileError("YAML aliases are not accepted")
 
 
 def _load(text: str) -> Any:
@@ -90,7 +99,7 @@ def _load(text: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        _refuse_aliases(node)
+        _refuse_aliases(node, text)
         return loader.construct_document(node)
     finally:
         loader.dispose()
