@@ -756,6 +756,95 @@ def build_rows(contracts: int, people: int, now: datetime, seed: int, policy: Po
     return builder.rows
 
 
+# -- the same contracts as an import file -------------------------------------------------
+
+
+def _by_contract(records: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for record in records:
+        grouped.setdefault(record["contract_id"], []).append(record)
+    return grouped
+
+
+def _extension_record(e: dict[str, Any]) -> dict[str, Any]:
+    notice = {"notice_by": e["notice_by"]} if e["notice_by"] else {"notice_days": e["notice_days"]}
+    return {"until": e["until"], **notice}
+
+
+def _funding_record(f: dict[str, Any]) -> dict[str, Any]:
+    record = {
+        "source": f["source"],
+        "year": str(FinancialYear(f["year"])),
+        "amount": str(f["amount"]),
+    }
+    record["status"] = f["status"]
+    if f["confirm_by"]:
+        record["confirm_by"] = f["confirm_by"]
+    return record
+
+
+def _cost_record(c: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "year": str(FinancialYear(c["year"])),
+        "category": c["category"],
+        "amount": str(c["amount"]),
+    }
+
+
+def _decision_record(d: dict[str, Any]) -> dict[str, Any]:
+    return {"id": d["ref"], "date": d["decided_on"], "title": d["title"]}
+
+
+def import_records(rows: Rows) -> list[dict[str, Any]]:
+    """The generated contracts as ``tracker import`` records: what a council moving its
+    register into the tracker would load (options still open; no history)."""
+    groups = {
+        "watchers": _by_contract(rows.watchers),
+        "extensions": _by_contract(rows.extensions),
+        "funding": _by_contract(rows.funding),
+        "costs": _by_contract(rows.costs),
+        "decisions": _by_contract(rows.decisions),
+    }
+    records = []
+    for c in rows.contracts:
+        cid = c["id"]
+        record: dict[str, Any] = {
+            key: c[key] for key in ("ref", "title", "provider", "commissioner")
+        }
+        record |= {"start": c["start_date"], "end": c["end_date"], "value": str(c["value"])}
+        record |= {"owner": c["owner"], "sponsor": c["sponsor"]}
+        record["watchers"] = [w["email"] for w in groups["watchers"].get(cid, [])]
+        if c["intervention_months"]:
+            record["intervention_months"] = c["intervention_months"]
+        options = groups["extensions"].get(cid, [])
+        pending = [e for e in options if e["status"] == "available" and e["until"] > c["end_date"]]
+        record["extensions"] = [_extension_record(e) for e in pending]
+        record["funding"] = [_funding_record(f) for f in groups["funding"].get(cid, [])]
+        record["costs"] = [_cost_record(x) for x in groups["costs"].get(cid, [])]
+        record["decisions"] = [_decision_record(d) for d in groups["decisions"].get(cid, [])]
+        records.append(record)
+    return records
+
+
+def write_import_yaml(path: Path, rows: Rows) -> Path:
+    """Built rows as a YAML file for ``tracker import`` (libyaml's dumper when there)."""
+    import yaml
+
+    document = {"contracts": import_records(rows)}
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(document, out, Dumper=dumper, sort_keys=False, allow_unicode=True)
+    return path
+
+
+def write_import_file(
+    path: Path, contracts: int, *, people: int | None = None, seed: int = DEFAULT_SEED
+) -> Path:
+    """``contracts`` generated contracts as a YAML file for ``tracker import``."""
+    people = people or default_people(contracts)
+    return write_import_yaml(path, build_rows(contracts, people, DEFAULT_NOW, seed, load_policy()))
+
+
 # -- inserting --------------------------------------------------------------------------
 
 
@@ -905,7 +994,12 @@ def main(argv: Iterable[str] | None = None) -> int:
     )
     parser.add_argument("--now", help="ISO moment the history runs up to (UTC)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--yaml", help="write an import file (YAML) here instead of a database")
     args = parser.parse_args(None if argv is None else list(argv))
+    if args.yaml:
+        write_import_file(Path(args.yaml), args.contracts, people=args.people, seed=args.seed)
+        print(f"{args.contracts:,} contracts written to {args.yaml} for tracker import")
+        return 0
     url = args.db or f"bench-{args.contracts}.db"
     if "://" not in url:
         path = Path(url)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from support.cli import LANCS, NOW, WM, Result, Runner, dump
 
+from tracker.service.registers.yaml_file import MAX_IMPORT_BYTES
+
 GOOD_TWO = """\
 contracts:
   - ref: IMP-1
@@ -261,7 +263,7 @@ def test_a_file_over_the_size_cap_is_rejected_quickly(cli: Runner, tmp_path: Pat
     path = tmp_path / "huge.yaml"
     with path.open("w", encoding="utf-8") as handle:
         handle.write("contracts:\n")
-        handle.write("# " + "x" * (6 * 1024 * 1024) + "\n")
+        handle.write("# " + "x" * (MAX_IMPORT_BYTES + 1024 * 1024) + "\n")
     started = time.monotonic()
     line = one_error_line(cli("import", str(path)))
     assert time.monotonic() - started < 2.0

@@ -97,6 +97,10 @@ def import_file(
         ..., help="YAML file with a 'contracts:' list, or a .csv register.", dir_okay=False
     ),
     dry_run: bool = flag_option("--dry-run", "Check and show what would be added; write nothing."),
+    update: bool = flag_option(
+        "--update", "Update contracts whose ref exists (only the fields the file gives)."
+    ),
+    json: bool = json_option(),
 ) -> None:
     """Import contracts from a YAML file (full detail) or a CSV contract register, all or nothing.
 
@@ -104,24 +108,26 @@ def import_file(
     contract stops the whole import with the file, line and field named. A CSV is a
     register as exported by `tracker export register` or saved by a spreadsheet
     (headers such as Reference, Title, Supplier, Start Date, End Date, Value).
+    With --update, contracts whose ref exists are updated (fields the file leaves out
+    stay as they are) and the others added; --dry-run --update shows each change.
 
     Example: tracker import contracts.yaml --dry-run
-    """
-    from tracker.service.contracts import add_contracts
-    from tracker.service.registers.read import read_contracts
 
-    contracts = read_contracts(file)
-    result = run_with_app(ctx, lambda app: add_contracts(app, contracts, dry_run=dry_run))
-    refs = ", ".join(result.refs)
-    if dry_run:
-        typer.echo(
-            f"Would import {len(result.refs)} contracts ({result.milestones} milestones): {refs}. "
-            "Nothing written (--dry-run)."
+    Example: tracker import register.csv --update --dry-run
+    """
+    from tracker.cli.importing import print_summary, progress_bar
+    from tracker.service.registers.read import read_records
+    from tracker.service.registers.update import import_update
+
+    records = read_records(file)
+    with progress_bar(len(records), quiet=json) as tick:
+        result = run_with_app(
+            ctx,
+            lambda app: import_update(
+                app, records, source=file.name, update=update, dry_run=dry_run, progress=tick
+            ),
         )
-    else:
-        typer.echo(
-            f"Imported {len(result.refs)} contracts ({result.milestones} milestones): {refs}."
-        )
+    print_summary(result, json=json)
 
 
 def list_command(

@@ -1,11 +1,19 @@
-"""``tracker funding add`` and ``tracker cost add``: the money lines behind the gaps."""
+"""``tracker funding add|set|remove`` and ``tracker cost add|set|remove``: the money lines
+behind the gaps."""
 
 from __future__ import annotations
 
 import typer
 
 from tracker.cli.common import parse_options, run_with_app
-from tracker.cli.options import amount_option, ref_argument, sub_app, value_option, year_option
+from tracker.cli.options import (
+    amount_option,
+    note_option,
+    ref_argument,
+    sub_app,
+    value_option,
+    year_option,
+)
 
 funding_group = sub_app(
     "funding",
@@ -62,3 +70,84 @@ def cost_add(
     values = {"year": year, "amount": amount, "category": category}
     cost = parse_options(lambda raw: parse_cost(raw, ""), values)
     typer.echo("Added " + run_with_app(ctx, lambda app: add_cost(app, ref, cost)))
+
+
+_LINE_ID = "The line's id as `tracker show` lists it (F3 for funding, C7 for cost)."
+
+
+def line_argument() -> str:
+    """``ID``: a funding or cost line's short id (``F3``, ``C7``)."""
+    result: str = typer.Argument(..., metavar="ID", help=_LINE_ID)
+    return result
+
+
+@funding_group.command("set")
+def funding_set(
+    ctx: typer.Context,
+    ref: str = ref_argument(),
+    line_id: str = line_argument(),
+    status: str | None = value_option(
+        "--status", "STATUS", "expected, pledged, confirmed, received or withdrawn."
+    ),
+    amount: str | None = value_option("--amount", "AMOUNT", "The new amount in GBP."),
+    confirm_by: str | None = value_option(
+        "--confirm-by", "DATE", "Date by which it must be confirmed."
+    ),
+    note: str | None = note_option("Why (e.g. 'Home Office letter of 14/1/2025')."),
+) -> None:
+    """Change a funding line in place: confirming it closes its gap and the
+    funding-confirmation milestones it satisfied, and their reminders stop.
+
+    Example: tracker funding set LANCS-DRIVE F3 --status confirmed --note "Home Office letter"
+    """
+    from tracker.service.lines import parse_funding_change, set_funding
+
+    values = {"status": status, "amount": amount, "confirm_by": confirm_by, "note": note}
+    change = parse_options(parse_funding_change, values)
+    typer.echo("Changed " + run_with_app(ctx, lambda app: set_funding(app, ref, line_id, change)))
+
+
+@funding_group.command("remove")
+def funding_remove(
+    ctx: typer.Context, ref: str = ref_argument(), line_id: str = line_argument()
+) -> None:
+    """Take a funding line out of the gaps; it stays in the contract's history.
+
+    Example: tracker funding remove LANCS-DRIVE F3
+    """
+    from tracker.service.lines import remove_funding
+
+    typer.echo("Removed " + run_with_app(ctx, lambda app: remove_funding(app, ref, line_id)))
+
+
+@cost_group.command("set")
+def cost_set(
+    ctx: typer.Context,
+    ref: str = ref_argument(),
+    line_id: str = line_argument(),
+    amount: str | None = value_option("--amount", "AMOUNT", "The new amount in GBP."),
+    category: str | None = value_option("--category", "TEXT", "e.g. Payroll, Venue hire."),
+    year: str | None = value_option("--year", "YEAR", "Financial year: 2025/26 or 25/26."),
+) -> None:
+    """Change a cost line in place; gaps and funding-confirmation milestones follow.
+
+    Example: tracker cost set LANCS-DRIVE C7 --amount 180000
+    """
+    from tracker.service.lines import parse_cost_change, set_cost
+
+    values = {"amount": amount, "category": category, "year": year}
+    change = parse_options(parse_cost_change, values)
+    typer.echo("Changed " + run_with_app(ctx, lambda app: set_cost(app, ref, line_id, change)))
+
+
+@cost_group.command("remove")
+def cost_remove(
+    ctx: typer.Context, ref: str = ref_argument(), line_id: str = line_argument()
+) -> None:
+    """Take a cost line out of the gaps; it stays in the contract's history.
+
+    Example: tracker cost remove LANCS-DRIVE C7
+    """
+    from tracker.service.lines import remove_cost
+
+    typer.echo("Removed " + run_with_app(ctx, lambda app: remove_cost(app, ref, line_id)))

@@ -26,6 +26,7 @@ from tracker.cli import (
     lifecycle,
     lines,
     milestones,
+    people,
     reminders,
 )
 from tracker.cli.common import GlobalOptions
@@ -85,6 +86,7 @@ def global_options(
 admin.register(app)
 contracts.register(app)
 lifecycle.register(app)
+people.register(app)
 app.add_typer(milestones.group)
 app.add_typer(lines.funding_group)
 app.add_typer(lines.cost_group)

@@ -186,10 +186,11 @@ def _extensions_table(detail: ContractDetail) -> Table:
 
 def _funding_table(detail: ContractDetail) -> Table:
     table = Table(title="Funding lines", title_justify="left")
-    for column in ("Year", "Source", "Amount", "Status", "Confirm by"):
+    for column in ("ID", "Year", "Source", "Amount", "Status", "Confirm by"):
         table.add_column(column, justify="right" if column == "Amount" else "left")
     for line in detail.funding:
         table.add_row(
+            line.line_id,
             line.year,
             line.label,
             format_gbp(line.amount),
@@ -201,10 +202,10 @@ def _funding_table(detail: ContractDetail) -> Table:
 
 def _costs_table(detail: ContractDetail) -> Table:
     table = Table(title="Cost lines", title_justify="left")
-    for column in ("Year", "Category", "Amount"):
+    for column in ("ID", "Year", "Category", "Amount"):
         table.add_column(column, justify="right" if column == "Amount" else "left")
     for line in detail.costs:
-        table.add_row(line.year, line.label or "-", format_gbp(line.amount))
+        table.add_row(line.line_id, line.year, line.label or "-", format_gbp(line.amount))
     return table
 
 

@@ -8,6 +8,8 @@ syntax. Deliverability is not checked: parsing must work offline and stay pure.
 
 from __future__ import annotations
 
+import functools
+
 from email_validator import EmailNotValidError, validate_email
 
 from tracker.domain.text import has_unsafe_chars
@@ -33,11 +35,18 @@ def parse_email(value: object, field: str) -> str:
     if any(char.isspace() for char in address):
         raise InvalidValue(field, value, f"{_INVALID} (it contains a space)")
     try:
-        return validate_email(address, check_deliverability=False).normalized.lower()
+        return _validated(address)
     except EmailNotValidError as error:
         raise InvalidValue(field, value, f"{_INVALID} ({_short(error)})") from None
     except (ValueError, UnicodeError):  # idna can fail on odd domains outside the library's net
         raise InvalidValue(field, value, _INVALID) from None
+
+
+@functools.lru_cache(maxsize=8192)
+def _validated(address: str) -> str:
+    """The library's check, remembered: an import names the same few thousand people on
+    tens of thousands of contracts (a failure raises, and is not remembered)."""
+    return validate_email(address, check_deliverability=False).normalized.lower()
 
 
 def _refuse_unsafe(value: str, field: str) -> None:

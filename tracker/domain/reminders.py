@@ -7,6 +7,7 @@ that slips to Monday would arrive after a Monday deadline's lead had gone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -208,10 +209,17 @@ def planned_nags(
     ]
 
 
+@functools.lru_cache(maxsize=4096)
+def _recipient_digest(recipient: str) -> str:
+    """The recipient's part of a Message-ID (cached: an import plans hundreds of
+    thousands of reminders for a few thousand people)."""
+    return hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
+
+
 def message_id(milestone_id: int, due: date, lead: int, recipient: str, domain: str) -> str:
     """A stable Message-ID: the same reminder resent after a crash carries the same id,
     so a receiving server (or a person) can tell it is not a new message."""
-    digest = hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
+    digest = _recipient_digest(recipient)
     tag = f"n{-lead}" if lead < 0 else f"l{lead}"
     return f"<r{milestone_id}.{due:%Y%m%d}.{tag}.{digest}@{domain}>"
 

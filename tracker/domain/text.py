@@ -37,6 +37,8 @@ def is_unsafe_char(char: str, *, allow: frozenset[str] = frozenset()) -> bool:
 
 def has_unsafe_chars(text: str, *, allow: frozenset[str] = frozenset()) -> bool:
     """Whether ``text`` holds any character ``is_unsafe_char`` refuses (shared by all parsers)."""
+    if text.isprintable():  # every character refused is a control, separator or format one
+        return False
     return any(is_unsafe_char(char, allow=allow) for char in text)
 
 

@@ -247,6 +247,12 @@ class EventKind(StrEnum):
     CONTRACT_EDITED = "contract_edited"
     CONTRACT_VARIED = "contract_varied"
     CONTRACT_ENDED = "contract_ended"
+    FUNDING_CHANGED = "funding_changed"
+    FUNDING_REMOVED = "funding_removed"
+    COST_CHANGED = "cost_changed"
+    COST_REMOVED = "cost_removed"
+    HANDED_OVER = "handed_over"
+    CONTRACT_UPDATED = "contract_updated"
 
 
 #: The events that change a milestone's date or status: each one is a new version of the

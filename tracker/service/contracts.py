@@ -26,6 +26,7 @@ from tracker.errors import DuplicateContract, InvalidOperation, UnknownContract
 from tracker.service.app import App
 from tracker.service.derive import record_event
 from tracker.service.milestones import new_manual_milestone
+from tracker.service.registers.bulk import Progress, save_new_contracts
 from tracker.service.registers.inputs import (
     ContractInput,
     CostInput,
@@ -46,6 +47,8 @@ from tracker.store.models import (
     ExtensionRow,
     FundingRow,
     WatcherRow,
+    cost_id,
+    funding_id,
 )
 from tracker.store.rows import shared_columns
 
@@ -71,7 +74,8 @@ async def _existing_refs(session: AsyncSession, refs: Sequence[str]) -> set[str]
     return found
 
 
-def _contract_row(data: ContractInput, app: App) -> ContractRow:
+def contract_row(data: ContractInput, app: App) -> ContractRow:
+    """A new contract's row with its watchers, options, lines, policy and decisions."""
     now = app.now
     row = ContractRow(
         **shared_columns(data, ContractRow),
@@ -124,18 +128,6 @@ def _cost_row(cost: CostInput) -> CostRow:
     return CostRow(year=cost.year.start_year, category=cost.category, amount=cost.amount)
 
 
-async def _save_new(session: AsyncSession, data: ContractInput, app: App) -> ContractRow:
-    row = _contract_row(data, app)
-    session.add(row)
-    await session.flush()
-    for milestone in data.milestones:
-        row.milestones.append(new_manual_milestone(row, milestone, app.now))
-    added = f"{row.ref} added: {row.title}"
-    session.add(record_event(row, EventKind.CONTRACT_ADDED, added, app.now))
-    await refresh(session, row, app)
-    return row
-
-
 async def refresh(session: AsyncSession, row: ContractRow, app: App) -> None:
     """Re-derive milestones and re-plan reminders in the caller's transaction."""
     await refresh_contract(session, row, app.policy, app.now, app.settings.mail_from)
@@ -157,18 +149,21 @@ class AddResult:
 
 
 async def add_contracts(
-    app: App, contracts: Sequence[ContractInput], *, dry_run: bool = False
+    app: App,
+    contracts: Sequence[ContractInput],
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> AddResult:
-    """Add one or many contracts, all or nothing. ``dry_run`` does everything but commit."""
+    """Add one or many contracts, all or nothing. ``dry_run`` does everything but commit;
+    ``progress`` hears how many contracts each batch wrote."""
     check_unique_refs(contracts)
     async with app.session() as session:
         taken = await _existing_refs(session, [c.ref for c in contracts])
         for contract in contracts:
             if contract.ref in taken:
                 raise DuplicateContract(contract.ref)
-        rows = [await _save_new(session, contract, app) for contract in contracts]
-        await session.flush()
-        milestones = sum(len(row.milestones) for row in rows)
+        milestones = await save_new_contracts(session, contracts, app, contract_row, progress)
         if dry_run:
             await session.rollback()
         else:
@@ -248,8 +243,9 @@ async def add_funding(app: App, ref: str, line: FundingInput) -> str:
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
         keys = [int(f.key) for f in row.funding if f.key.isdigit()]
-        row.funding.append(_funding_row(line, str(max(keys, default=0) + 1)))
-        detail = f"{ref}: funding {line.source} {line.year} {format_gbp(line.amount)} ({line.status.value})"
+        added = _funding_row(line, str(max(keys, default=0) + 1))
+        row.funding.append(added)
+        detail = f"{ref}: funding {funding_id(added)} {line.source} {line.year} {format_gbp(line.amount)} ({line.status.value})"
         kind = (
             EventKind.FUNDING_CONFIRMED
             if line.status in (FundingStatus.CONFIRMED, FundingStatus.RECEIVED)
@@ -262,9 +258,11 @@ async def add_funding(app: App, ref: str, line: FundingInput) -> str:
 async def add_cost(app: App, ref: str, cost: CostInput) -> str:
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
-        row.costs.append(_cost_row(cost))
+        added = _cost_row(cost)
+        row.costs.append(added)
+        await session.flush()  # its id names it: C7
         label = f" {cost.category}" if cost.category else ""
-        detail = f"{ref}: cost {cost.year}{label} {format_gbp(cost.amount)}"
+        detail = f"{ref}: cost {cost_id(added)} {cost.year}{label} {format_gbp(cost.amount)}"
         await _change(app, ref, EventKind.COST_ADDED, detail, session, row)
     return detail
 

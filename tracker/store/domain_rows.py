@@ -25,7 +25,7 @@ from tracker.domain.types import (
     MilestoneState,
     MilestoneStatus,
 )
-from tracker.store.models import ContractRow
+from tracker.store.models import ContractRow, live_lines
 from tracker.store.rows import copy_row
 
 
@@ -84,8 +84,8 @@ def to_domain(row: ContractRow) -> Contract:
     return contract_of(
         row,
         extensions=map(extension_option, row.extensions),
-        funding=map(funding_line, row.funding),
-        costs=map(cost_line, row.costs),
+        funding=map(funding_line, live_lines(row.funding)),
+        costs=map(cost_line, live_lines(row.costs)),
         decisions=map(decision, row.decisions),
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import (
     Date,
@@ -128,6 +129,9 @@ class FundingRow(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(16))
     confirm_by: Mapped[date | None] = mapped_column(Date)
+    #: When ``tracker funding remove`` took the line out: kept for the history, left out
+    #: of gaps, totals and ``show`` (see ``live_lines``).
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("contract_id", "key"),)
 
@@ -142,6 +146,8 @@ class CostRow(Base):
     year: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(200))
     amount: Mapped[Decimal] = mapped_column(Money)
+    #: When ``tracker cost remove`` took the line out (see ``FundingRow.removed_at``).
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class MilestoneRow(Base):
@@ -417,3 +423,22 @@ class SendSlotRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     instance: Mapped[str] = mapped_column(String(120))
+
+
+Line = TypeVar("Line", FundingRow, CostRow)
+
+
+def live_lines(lines: list[Line]) -> list[Line]:
+    """The lines in force: removed ones stay stored for the history, out of every sum."""
+    return [line for line in lines if line.removed_at is None]
+
+
+def funding_id(line: FundingRow) -> str:
+    """``F3``: the line's key on its contract, the id commands take (stable across edits
+    and re-derivation: the funding-confirmation milestone's key is made of it too)."""
+    return f"F{line.key}"
+
+
+def cost_id(line: CostRow) -> str:
+    """``C7``: the cost line's row id (cost lines have no key of their own)."""
+    return f"C{line.id}"

@@ -18,7 +18,7 @@ measured against (a lease runs out in real time, however long the batch takes).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -114,9 +114,19 @@ def planned_reminder(
     milestone: MilestoneRow, planned: PlannedReminder, *, domain: str, now: datetime
 ) -> ReminderRow:
     """A new reminder row for one lead (or nag) of a milestone, due at its send time."""
+    return ReminderRow(**planned_values(milestone, planned, domain=domain, now=now))
+
+
+def planned_values(
+    milestone: MilestoneRow, planned: PlannedReminder, *, domain: str, now: datetime
+) -> dict[str, Any]:
+    """The columns of :func:`planned_reminder`, for bulk inserts (``tracker import``)."""
     mid, due = milestone.id, milestone.due
-    return ReminderRow(
-        **asdict(planned),
+    return dict(
+        lead=planned.lead,
+        recipient=planned.recipient,
+        role=planned.role,
+        send_at=planned.send_at,
         milestone_id=mid,
         milestone_due=due,
         contract_id=milestone.contract_id,

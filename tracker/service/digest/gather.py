@@ -548,7 +548,7 @@ async def _read_funding(
     columns = _columns(FundingRow, FundingLine)
     statement = (
         select(FundingRow.contract_id, *columns)
-        .where(wanted)
+        .where(wanted, FundingRow.removed_at.is_(None))
         .order_by(FundingRow.contract_id, FundingRow.year, FundingRow.id)
     )
     for line in await session.execute(statement):
@@ -561,7 +561,7 @@ async def _read_costs(
     columns = _columns(CostRow, CostLine)
     statement = (
         select(CostRow.contract_id, *columns)
-        .where(wanted)
+        .where(wanted, CostRow.removed_at.is_(None))
         .order_by(CostRow.contract_id, CostRow.year, CostRow.id)
     )
     for cost in await session.execute(statement):

@@ -14,12 +14,25 @@ def _where(path: Path, line: int | None, index: int) -> str:
     return f"{path.name} {spot}"
 
 
+#: A contract read from a file, and the fields the file gives for it (``import --update``
+#: leaves the others as they are).
+Record = tuple[ContractInput, frozenset[str]]
+
+
 def read_contracts(path: Path) -> list[ContractInput]:
     """Every contract in the file, validated; the first error stops it, naming the line."""
-    if path.suffix.lower() == ".csv":
-        from tracker.service.registers.register import read_register
+    return [contract for contract, _ in read_records(path)]
 
-        return read_register(path)
+
+def read_records(path: Path) -> list[Record]:
+    """Like :func:`read_contracts`, with the fields each record gives: a YAML record's
+    keys, or the register columns the CSV has."""
+    if path.suffix.lower() == ".csv":
+        from tracker.service.registers.register import read_register, register_fields
+
+        from_csv = read_register(path)  # first: its errors name the line
+        given = register_fields(path)
+        return [(contract, given) for contract in from_csv]
     document = read_yaml(path)
     if not isinstance(document, dict) or "contracts" not in document:
         raise ImportFileError(f"{path}: expected a top-level 'contracts:' list")
@@ -31,7 +44,7 @@ def read_contracts(path: Path) -> list[ContractInput]:
     records = document["contracts"]
     if not isinstance(records, list) or not records:
         raise ImportFileError(f"{path}: 'contracts' must be a non-empty list")
-    contracts: list[ContractInput] = []
+    contracts: list[Record] = []
     seen: dict[str, int] = {}
     for index, record in enumerate(records):
         try:
@@ -41,5 +54,5 @@ def read_contracts(path: Path) -> list[ContractInput]:
         if contract.ref in seen:
             raise DuplicateContract(contract.ref, where=_where(path, line_of(record, "ref"), index))
         seen[contract.ref] = index
-        contracts.append(contract)
+        contracts.append((contract, frozenset(str(key) for key in record)))
     return contracts

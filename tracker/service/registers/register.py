@@ -409,6 +409,20 @@ def parse_register(text: str, path: Path) -> list[ContractInput]:
     return contracts
 
 
+#: The contract fields a register row can give (its extension columns describe the next
+#: option, which ``import --update`` leaves to ``tracker extend``).
+REGISTER_FIELDS = frozenset(
+    {"ref", "title", "provider", "start", "end", "commissioner", "value", "owner"}
+)
+
+
+def register_fields(path: Path) -> frozenset[str]:
+    """The contract fields the register's columns give (read after :func:`read_register`
+    has checked the file)."""
+    header = next(_records(decode_register(path.read_bytes(), path), path))
+    return frozenset(map_headers(header[1], path.name)) & REGISTER_FIELDS
+
+
 def read_register(path: Path) -> list[ContractInput]:
     """Read and validate a CSV register file, all or nothing (nothing is written here)."""
     try:

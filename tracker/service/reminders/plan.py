@@ -8,6 +8,7 @@ failed, collapsed, or a pending retry) are never deleted.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,7 @@ from tracker.service.derive import sync_milestones
 from tracker.service.reminders.nags import schedule_nags
 from tracker.service.reminders.policy import contract_policy
 from tracker.store.models import ContractRow, EventRow, MilestoneRow, ReminderRow
-from tracker.store.outbox import OutboxStatus, planned_reminder
+from tracker.store.outbox import OutboxStatus, planned_reminder, planned_values
 
 Key = tuple[int, date, int, str]
 
@@ -84,6 +85,19 @@ async def replan_contract(
             current.status = OutboxStatus.CANCELLED
             current.updated_at = now
     schedule_nags(row, policy, existing)
+
+
+def first_plan(
+    row: ContractRow, policy: Policy, now: datetime, mail_from: str
+) -> list[dict[str, Any]]:
+    """A new contract's reminder rows (as column values): what :func:`replan_contract`
+    plans when nothing is stored yet, without a query each, for bulk inserts (``tracker
+    import``). Its milestones must have their ids, and their nag times set already
+    (``schedule_nags(row, policy, ())`` before they are inserted)."""
+    today = now.astimezone(LONDON).date()
+    domain = mail_domain(mail_from)
+    wanted = _desired(row, policy, today).values()
+    return [planned_values(m, planned, domain=domain, now=now) for m, planned in wanted]
 
 
 async def refresh_contract(

@@ -42,6 +42,9 @@ from tracker.store.models import (
     FundingRow,
     MilestoneRow,
     VariationRow,
+    cost_id,
+    funding_id,
+    live_lines,
 )
 from tracker.store.rows import copy_row
 
@@ -143,6 +146,8 @@ class LineView:
     """A funding or cost line as ``show`` lists it (cost lines have no status or date)."""
 
     id: int
+    #: The short id commands take (``F3``, ``C7``): see ``tracker.service.lines``.
+    line_id: str
     year: str
     label: str
     amount: Decimal
@@ -267,8 +272,8 @@ async def contract_detail(app: App, ref: str) -> ContractDetail:
         return ContractDetail(
             summary=summarise(row, app),
             extensions=tuple(_extension_view(e) for e in row.extensions),
-            funding=tuple(_funding_view(f) for f in row.funding),
-            costs=tuple(_cost_view(c) for c in row.costs),
+            funding=tuple(_funding_view(f) for f in live_lines(row.funding)),
+            costs=tuple(_cost_view(c) for c in live_lines(row.costs)),
             events=tuple(copy_row(EventView, e) for e in events),
             reminders=tuple(await attempt_history(app, contract_id=row.id, session=session)),
             variations=tuple(copy_row(VariationView, v) for v in await variations_of(session, row)),
@@ -294,6 +299,7 @@ def _extension_view(e: ExtensionRow) -> ExtensionView:
 def _funding_view(f: FundingRow) -> LineView:
     return LineView(
         id=f.id,
+        line_id=funding_id(f),
         year=str(FinancialYear(f.year)),
         label=f.source,
         amount=f.amount,
@@ -303,7 +309,13 @@ def _funding_view(f: FundingRow) -> LineView:
 
 
 def _cost_view(c: CostRow) -> LineView:
-    return LineView(id=c.id, year=str(FinancialYear(c.year)), label=c.category, amount=c.amount)
+    return LineView(
+        id=c.id,
+        line_id=cost_id(c),
+        year=str(FinancialYear(c.year)),
+        label=c.category,
+        amount=c.amount,
+    )
 
 
 async def gaps(app: App, ref: str | None = None) -> list[ContractSummary]:

@@ -1,0 +1,273 @@
+"""``tracker import FILE --update``: keep the tracker in step with a register kept elsewhere.
+
+Contracts whose ref exists are updated, the others added, all in one transaction.
+Only the fields the file gives are compared (a YAML record's keys, a CSV's columns);
+the others are left as they are. A contract's own fields (title, dates, value, people,
+notes...) are updated here; its lines, options, decisions and manual milestones have
+commands of their own, so a file that differs there is refused with the command to
+use rather than guessed at. Each updated contract is re-derived and re-planned like
+any change, and the report says, per contract, each field's old and new value and
+what moved, appeared or was cancelled among its milestones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracker.domain.dates import format_uk
+from tracker.domain.money import format_gbp
+from tracker.domain.types import EventKind, MilestoneStatus
+from tracker.errors import DuplicateContract, InvalidOperation, InvalidValue
+from tracker.service.app import App
+from tracker.service.contracts import check_unique_refs, contract_row, refresh
+from tracker.service.derive import record_event
+from tracker.service.registers.bulk import Progress, save_new_contracts
+from tracker.service.registers.inputs import ContractInput, check_extensions
+from tracker.service.registers.read import Record
+from tracker.store.models import ContractRow, WatcherRow, live_lines
+
+#: Input field -> the contract row's attribute, for the fields an update may change.
+SCALARS = {
+    "title": "title",
+    "provider": "provider",
+    "commissioner": "commissioner",
+    "start": "start_date",
+    "end": "end_date",
+    "value": "value",
+    "owner": "owner",
+    "sponsor": "sponsor",
+    "intervention_months": "intervention_months",
+    "notes": "notes",
+}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class ContractUpdate:
+    """One contract the file changes: its fields (old -> new) and milestone effects."""
+
+    ref: str
+    changes: tuple[FieldChange, ...]
+    milestones: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: tuple[str, ...]
+    updated: tuple[ContractUpdate, ...]
+    unchanged: int
+    milestones: int
+    dry_run: bool
+
+
+def shown(value: Any) -> str:
+    """A value as the change report shows it: UK dates, pounds, ``-`` for none."""
+    if value is None or value == "" or value == ():
+        return "-"
+    if isinstance(value, date):
+        return format_uk(value)
+    if isinstance(value, Decimal):
+        return format_gbp(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _lines_differ(row: ContractRow, data: ContractInput) -> dict[str, tuple[Any, Any]]:
+    """The collections the file gives, stored and given, compared as sorted tuples."""
+    return {
+        "funding": (
+            sorted(
+                (f.source, f.year, f.amount, f.status, f.confirm_by)
+                for f in live_lines(row.funding)
+            ),
+            sorted(
+                (f.source, f.year.start_year, f.amount, f.status.value, f.confirm_by)
+                for f in data.funding
+            ),
+        ),
+        "costs": (
+            sorted((c.year, c.category, c.amount) for c in live_lines(row.costs)),
+            sorted((c.year.start_year, c.category, c.amount) for c in data.costs),
+        ),
+        "extensions": (
+            sorted((e.until, e.notice_days, e.notice_by) for e in row.extensions),
+            sorted((e.until, e.notice_days, e.notice_by) for e in data.extensions),
+        ),
+        "decisions": (
+            sorted((d.ref, d.decided_on) for d in row.decisions),
+            sorted((d.ref, d.decided_on) for d in data.decisions),
+        ),
+    }
+
+
+#: What to run instead when a file's collection differs from the stored one.
+COMMANDS = {
+    "funding": "tracker funding add, set or remove",
+    "costs": "tracker cost add, set or remove",
+    "extensions": "tracker extend",
+    "decisions": "tracker decision add",
+    "milestones": "tracker milestone add",
+    "policy": "tracker policy",
+}
+
+
+def _check_collections(row: ContractRow, data: ContractInput, given: frozenset[str]) -> None:
+    compared = _lines_differ(row, data)
+    for name, command in COMMANDS.items():
+        if name not in given:
+            continue
+        stored, wanted = compared.get(name, ((), ()))
+        if (name in compared and stored == wanted) or (
+            name not in compared and not getattr(data, name)
+        ):
+            continue
+        raise InvalidOperation(
+            f"{row.ref}: {name} in the file differ from the tracker's; import --update "
+            f"changes a contract's own fields (use {command})"
+        )
+
+
+def _apply(row: ContractRow, data: ContractInput, given: frozenset[str]) -> list[FieldChange]:
+    """Set each given field that differs; returns the changes (nothing checked yet)."""
+    changes = []
+    for name, attribute in SCALARS.items():
+        if name not in given:
+            continue
+        old, new = getattr(row, attribute), getattr(data, name)
+        if old != new:
+            changes.append(FieldChange(name, shown(old), shown(new)))
+            setattr(row, attribute, new)
+    if "watchers" in given:
+        old_watchers = tuple(w.email for w in row.watchers)
+        if sorted(old_watchers) != sorted(data.watchers):
+            changes.append(FieldChange("watchers", shown(old_watchers), shown(data.watchers)))
+            row.watchers = [WatcherRow(email=email) for email in data.watchers]
+    return changes
+
+
+def _check_dates(row: ContractRow) -> None:
+    """The updated contract must still be valid (the same rules as ``add``)."""
+    if row.end_date < row.start_date:
+        shown_start = row.start_date.isoformat()
+        raise InvalidValue(
+            "end", row.end_date.isoformat(), f"is before the start ({shown_start})", where=row.ref
+        )
+    from tracker.service.registers.inputs import ExtensionInput
+
+    pending = tuple(
+        ExtensionInput(until=e.until, notice_days=e.notice_days, notice_by=e.notice_by)
+        for e in row.extensions
+        if e.status == "available"
+    )
+    try:
+        check_extensions(row.end_date, pending)
+    except InvalidValue as exc:
+        raise exc.located(row.ref) from None
+
+
+Snapshot = dict[tuple[str, str], tuple[date, str]]
+
+
+def _snapshot(row: ContractRow) -> Snapshot:
+    return {(m.kind, m.key): (m.due, m.status) for m in row.milestones}
+
+
+def milestone_effects(before: Snapshot, after: Snapshot) -> list[str]:
+    """``contract_end moved 31 Mar 2025 -> 31 Mar 2026``, ``... added``, ``... cancelled``."""
+    effects = []
+    open_ = MilestoneStatus.OPEN.value
+    for ident, (due, status) in sorted(after.items(), key=lambda item: item[1][0]):
+        kind = ident[0]
+        if ident not in before:
+            effects.append(f"{kind} added, due {format_uk(due)}")
+            continue
+        old_due, old_status = before[ident]
+        if old_due != due:
+            effects.append(f"{kind} moved {format_uk(old_due)} -> {format_uk(due)}")
+        elif old_status == open_ and status == MilestoneStatus.CANCELLED.value:
+            effects.append(f"{kind} cancelled (was due {format_uk(due)})")
+        elif old_status != open_ and status == open_:
+            effects.append(f"{kind} open again, due {format_uk(due)}")
+    return effects
+
+
+async def _update_one(
+    session: AsyncSession, row: ContractRow, record: Record, app: App, source: str
+) -> ContractUpdate | None:
+    data, given = record
+    _check_collections(row, data, given)
+    changes = _apply(row, data, given)
+    if not changes:
+        return None
+    _check_dates(row)
+    before = _snapshot(row)
+    row.updated_at = app.now
+    listed = "; ".join(f"{c.field} {c.old} -> {c.new}" for c in changes)
+    session.add(
+        record_event(row, EventKind.CONTRACT_UPDATED, f"{row.ref}: {listed} ({source})", app.now)
+    )
+    await refresh(session, row, app)
+    effects = milestone_effects(before, _snapshot(row))
+    return ContractUpdate(ref=row.ref, changes=tuple(changes), milestones=tuple(effects))
+
+
+async def _stored(session: AsyncSession, refs: Sequence[str]) -> dict[str, ContractRow]:
+    found: dict[str, ContractRow] = {}
+    for start in range(0, len(refs), 500):
+        chunk = list(refs[start : start + 500])
+        statement = select(ContractRow).where(ContractRow.ref.in_(chunk)).with_for_update()
+        found.update((row.ref, row) for row in (await session.execute(statement)).scalars())
+    return found
+
+
+async def import_update(
+    app: App,
+    records: Sequence[Record],
+    *,
+    source: str,
+    update: bool = True,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Update the contracts the file names that exist, add the others: all or nothing.
+    Without ``update`` an existing ref is an error (plain ``tracker import``)."""
+    check_unique_refs([data for data, _ in records])
+    tick: Callable[[int], None] = progress or (lambda _: None)
+    async with app.session() as session:
+        stored = await _stored(session, [data.ref for data, _ in records])
+        if stored and not update:
+            raise DuplicateContract(next(d.ref for d, _ in records if d.ref in stored))
+        updated: list[ContractUpdate] = []
+        for record in records:
+            row = stored.get(record[0].ref)
+            if row is not None:
+                change = await _update_one(session, row, record, app, source)
+                updated.extend([change] if change else [])
+                tick(1)
+        new = [data for data, _ in records if data.ref not in stored]
+        milestones = await save_new_contracts(session, new, app, contract_row, progress)
+        if dry_run:
+            await session.rollback()
+        else:
+            await session.commit()
+    return ImportResult(
+        added=tuple(c.ref for c in new),
+        updated=tuple(updated),
+        unchanged=len(stored) - len(updated),
+        milestones=milestones,
+        dry_run=dry_run,
+    )
