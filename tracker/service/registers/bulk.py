@@ -73,14 +73,24 @@ CHILDREN = ("watchers", "extensions", "funding", "costs", "policies", "decisions
 def _values(row: Base) -> dict[str, Any]:
     """Every column of a row not yet stored (its id left to the database), read from the
     instance's own dict: the attribute machinery costs more than the insert at this size
-    (every column's attribute has the column's name; an attribute never set is NULL)."""
+    (every column's attribute has the column's name). An attribute never set takes the
+    column's scalar default, as a flush would give it (e.g. a new contract's version 1),
+    else NULL."""
     state = row.__dict__
-    return {name: state.get(name) for name in _columns(row.__table__)}
+    return {name: state.get(name, default) for name, default in _columns(row.__table__)}
 
 
 @functools.cache
-def _columns(table: Table) -> tuple[str, ...]:
-    return tuple(column.name for column in table.columns if column.name != "id")
+def _columns(table: Table) -> tuple[tuple[str, Any], ...]:
+    """(name, scalar default or None) of every column but the id."""
+    return tuple(
+        (column.name, _scalar_default(column)) for column in table.columns if column.name != "id"
+    )
+
+
+def _scalar_default(column: Any) -> Any:
+    default = column.default
+    return default.arg if default is not None and default.is_scalar else None
 
 
 async def _insert(session: AsyncSession, rows: Sequence[Base]) -> None:
