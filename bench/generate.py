@@ -168,8 +168,14 @@ class Rows:
         ]
         result = []
         for model, dicts in by_dict:
-            columns = [c.name for c in _table(model).columns]
-            result.append((_table(model), [tuple(d.get(c) for c in columns) for d in dicts]))
+            # A column the generator does not set takes its scalar default (a contract's
+            # version 1), as an ORM flush would give it.
+            columns = [
+                (c.name, c.default.arg if c.default is not None and c.default.is_scalar else None)
+                for c in _table(model).columns
+            ]
+            records = [tuple(d.get(name, default) for name, default in columns) for d in dicts]
+            result.append((_table(model), records))
         result.append((_table(ReminderRow), self.reminders))
         result.append((_table(DeliveryAttemptRow), self.attempts))
         return result
