@@ -7,12 +7,16 @@ back naming the option typed (``parse_options``).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from tracker.cli.common import parse_options, run_with_app
 from tracker.cli.options import note_option, ref_argument, value_option
+
+if TYPE_CHECKING:  # imported when a command runs: --help stays fast
+    from tracker.service.app import App
 
 
 def register(app: typer.Typer) -> None:
@@ -119,12 +123,7 @@ def vary(
     values = {"end": end, "value": value, "ref_no": ref_no, "date": date, "note": note}
     variation = parse_options(parse_variation, values)
 
-    def apply(_: object) -> str:
-        return run_with_app(
-            ctx, lambda app: vary_contract(app, ref, variation, if_version=if_version)
-        )
-
-    typer.echo(parse_options(apply, {}))
+    _change(ctx, lambda app: vary_contract(app, ref, variation, if_version=if_version))
 
 
 def terminate(
@@ -146,12 +145,7 @@ def terminate(
 
     ending = parse_options(parse_termination, {"on": on, "reason": reason, "note": note})
 
-    def apply(_: object) -> str:
-        return run_with_app(
-            ctx, lambda app: terminate_contract(app, ref, ending, if_version=if_version)
-        )
-
-    typer.echo(parse_options(apply, {}))
+    _change(ctx, lambda app: terminate_contract(app, ref, ending, if_version=if_version))
 
 
 def remove(
@@ -172,3 +166,9 @@ def remove(
         )
     removed = run_with_app(ctx, lambda app: remove_contract(app, ref))
     typer.echo(f"Removed {removed.ref}: {removed.title} ({removed.milestones} milestones).")
+
+
+def _change(ctx: typer.Context, call: Callable[[App], Awaitable[str]]) -> None:
+    """Run a change and print what it did; a value the service refuses (an end before
+    the start) is named by the option the user typed (``end`` is ``--end``)."""
+    typer.echo(parse_options(lambda _: run_with_app(ctx, call), {}))

@@ -28,6 +28,7 @@ from tracker.service.app import App
 from tracker.service.contracts import load_contract, refresh
 from tracker.service.derive import NO_LONGER_APPLIES, record_event
 from tracker.service.registers.inputs import (
+    CONTRACT_COLUMNS,
     ContractInput,
     TerminationInput,
     VariationInput,
@@ -41,21 +42,6 @@ from tracker.store.models import (
     ReminderRow,
     WatcherRow,
 )
-
-#: The fields ``tracker edit`` changes: parser field -> contract column.
-EDITABLE: dict[str, str] = {
-    "title": "title",
-    "provider": "provider",
-    "commissioner": "commissioner",
-    "start": "start_date",
-    "end": "end_date",
-    "value": "value",
-    "owner": "owner",
-    "sponsor": "sponsor",
-    "intervention_months": "intervention_months",
-    "notes": "notes",
-}
-
 
 # -- the version check -----------------------------------------------------------------------
 
@@ -100,7 +86,7 @@ async def load_for_change(session: AsyncSession, ref: str, if_version: int | Non
 def _as_given(row: ContractRow) -> dict[str, Any]:
     """The contract as the parser takes it, so an edit is checked like an add."""
     raw: dict[str, Any] = {"ref": row.ref, "watchers": [w.email for w in row.watchers]}
-    raw |= {field: getattr(row, column) for field, column in EDITABLE.items()}
+    raw |= {field: getattr(row, column) for field, column in CONTRACT_COLUMNS.items()}
     return raw
 
 
@@ -150,7 +136,7 @@ def _watchers(
 def _differences(row: ContractRow, data: ContractInput) -> list[tuple[str, object, object]]:
     return [
         (field, getattr(row, column), getattr(data, field))
-        for field, column in EDITABLE.items()
+        for field, column in CONTRACT_COLUMNS.items()
         if getattr(row, column) != getattr(data, field)
     ]
 
@@ -188,7 +174,7 @@ async def edit_contract(
         if row.original_end == row.end_date:
             row.original_end = data.end  # a correction, not a variation: no term agreed yet
         for field, _old, new in diffs:
-            setattr(row, EDITABLE[field], new)
+            setattr(row, CONTRACT_COLUMNS[field], new)
         moved = _apply_watchers(row, data.watchers) + removed
         parts = [f"{field}: {_shown(old)} -> {_shown(new)}" for field, old, new in diffs]
         if moved:

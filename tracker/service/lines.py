@@ -219,13 +219,7 @@ async def set_funding(app: App, ref: str, line_id: str, change: FundingChange) -
 
 async def remove_funding(app: App, ref: str, line_id: str) -> str:
     """Take a funding line out of the sums; it stays stored, and named in the history."""
-    async with app.session() as session:
-        row = await load_contract(session, ref, for_update=True)
-        line = _find(row.funding, line_id, funding_id, ref)
-        line.removed_at = app.now
-        detail = f"{ref}: funding {_describe_funding(line)} removed"
-        await _save(session, row, app, EventKind.FUNDING_REMOVED, detail)
-    return detail
+    return await _remove(app, ref, line_id, funding=True)
 
 
 async def set_cost(app: App, ref: str, line_id: str, change: CostChange) -> str:
@@ -247,10 +241,22 @@ async def set_cost(app: App, ref: str, line_id: str, change: CostChange) -> str:
 
 async def remove_cost(app: App, ref: str, line_id: str) -> str:
     """Take a cost line out of the sums; it stays stored, and named in the history."""
+    return await _remove(app, ref, line_id, funding=False)
+
+
+async def _remove(app: App, ref: str, line_id: str, *, funding: bool) -> str:
+    """Mark a funding (or cost) line removed, log it by its old description, re-derive."""
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
-        line = _find(row.costs, line_id, cost_id, ref)
+        if funding:
+            found = _find(row.funding, line_id, funding_id, ref)
+            line: FundingRow | CostRow = found
+            what, kind = f"funding {_describe_funding(found)}", EventKind.FUNDING_REMOVED
+        else:
+            cost = _find(row.costs, line_id, cost_id, ref)
+            line = cost
+            what, kind = f"cost {_describe_cost(cost)}", EventKind.COST_REMOVED
         line.removed_at = app.now
-        detail = f"{ref}: cost {_describe_cost(line)} removed"
-        await _save(session, row, app, EventKind.COST_REMOVED, detail)
+        detail = f"{ref}: {what} removed"
+        await _save(session, row, app, kind, detail)
     return detail

@@ -106,6 +106,21 @@ class ContractInput(ContractHeading):
     decisions: tuple[DecisionInput, ...] = ()
 
 
+#: The contract's own fields a change may set (edit, import --update): input field ->
+#: the contract row's column. Lines, options and decisions change by their own commands.
+CONTRACT_COLUMNS: dict[str, str] = {
+    "title": "title",
+    "provider": "provider",
+    "commissioner": "commissioner",
+    "start": "start_date",
+    "end": "end_date",
+    "value": "value",
+    "owner": "owner",
+    "sponsor": "sponsor",
+    "intervention_months": "intervention_months",
+    "notes": "notes",
+}
+
 #: The keys a contract may be given with: exactly the fields of :class:`ContractInput`,
 #: so a field added there is accepted from YAML, the CLI and the register alike.
 CONTRACT_FIELDS = frozenset(f.name for f in fields(ContractInput))

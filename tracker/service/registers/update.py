@@ -29,23 +29,9 @@ from tracker.service.app import App
 from tracker.service.contracts import check_unique_refs, contract_row, refresh
 from tracker.service.derive import record_event
 from tracker.service.registers.bulk import Progress, save_new_contracts
-from tracker.service.registers.inputs import ContractInput, check_extensions
+from tracker.service.registers.inputs import CONTRACT_COLUMNS, ContractInput, check_extensions
 from tracker.service.registers.read import Record
 from tracker.store.models import ContractRow, WatcherRow, live_lines
-
-#: Input field -> the contract row's attribute, for the fields an update may change.
-SCALARS = {
-    "title": "title",
-    "provider": "provider",
-    "commissioner": "commissioner",
-    "start": "start_date",
-    "end": "end_date",
-    "value": "value",
-    "owner": "owner",
-    "sponsor": "sponsor",
-    "intervention_months": "intervention_months",
-    "notes": "notes",
-}
 
 
 @dataclass(frozen=True)
@@ -144,7 +130,7 @@ def _check_collections(row: ContractRow, data: ContractInput, given: frozenset[s
 def _apply(row: ContractRow, data: ContractInput, given: frozenset[str]) -> list[FieldChange]:
     """Set each given field that differs; returns the changes (nothing checked yet)."""
     changes = []
-    for name, attribute in SCALARS.items():
+    for name, attribute in CONTRACT_COLUMNS.items():
         if name not in given:
             continue
         old, new = getattr(row, attribute), getattr(data, name)

@@ -64,16 +64,16 @@ async def list_reminders(app: App, listing: Listing) -> list[ReminderView]:
     )
     if listing is Listing.FAILED:
         statement = statement.where(ReminderRow.status == OutboxStatus.FAILED).order_by(
-            ReminderRow.updated_at.desc()
+            ReminderRow.updated_at.desc(), ReminderRow.id.desc()
         )
     elif listing is Listing.DUE:
         statement = statement.where(
             ReminderRow.status == OutboxStatus.PLANNED, ReminderRow.due_at <= app.now
-        ).order_by(ReminderRow.due_at)
+        ).order_by(ReminderRow.due_at, ReminderRow.id)
     else:
         statement = statement.where(
             ReminderRow.status == OutboxStatus.PLANNED, ReminderRow.due_at > app.now
-        ).order_by(ReminderRow.due_at)
+        ).order_by(ReminderRow.due_at, ReminderRow.id)  # ids break ties: a stable listing
     async with app.session() as session:
         rows = (await session.execute(statement)).all()
     return [copy_row(ReminderView, row, ref=ref, kind=kind) for row, ref, kind in rows]
