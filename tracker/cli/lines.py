@@ -107,19 +107,6 @@ def funding_set(
     typer.echo("Changed " + run_with_app(ctx, lambda app: set_funding(app, ref, line_id, change)))
 
 
-@funding_group.command("remove")
-def funding_remove(
-    ctx: typer.Context, ref: str = ref_argument(), line_id: str = line_argument()
-) -> None:
-    """Take a funding line out of the gaps; it stays in the contract's history.
-
-    Example: tracker funding remove LANCS-DRIVE F3
-    """
-    from tracker.service.lines import remove_funding
-
-    typer.echo("Removed " + run_with_app(ctx, lambda app: remove_funding(app, ref, line_id)))
-
-
 @cost_group.command("set")
 def cost_set(
     ctx: typer.Context,
@@ -140,14 +127,23 @@ def cost_set(
     typer.echo("Changed " + run_with_app(ctx, lambda app: set_cost(app, ref, line_id, change)))
 
 
-@cost_group.command("remove")
-def cost_remove(
-    ctx: typer.Context, ref: str = ref_argument(), line_id: str = line_argument()
-) -> None:
-    """Take a cost line out of the gaps; it stays in the contract's history.
+def _remove_command(group: typer.Typer, kind: str, example_id: str) -> None:
+    """``funding remove`` and ``cost remove``: one command, declared once for both groups."""
 
-    Example: tracker cost remove LANCS-DRIVE C7
+    def remove(
+        ctx: typer.Context, ref: str = ref_argument(), line_id: str = line_argument()
+    ) -> None:
+        from tracker.service import lines as service
+
+        call = service.remove_funding if kind == "funding" else service.remove_cost
+        typer.echo("Removed " + run_with_app(ctx, lambda app: call(app, ref, line_id)))
+
+    remove.__doc__ = f"""Take a {kind} line out of the gaps; it stays in the contract's history.
+
+    Example: tracker {kind} remove LANCS-DRIVE {example_id}
     """
-    from tracker.service.lines import remove_cost
+    group.command("remove")(remove)
 
-    typer.echo("Removed " + run_with_app(ctx, lambda app: remove_cost(app, ref, line_id)))
+
+_remove_command(funding_group, "funding", "F3")
+_remove_command(cost_group, "cost", "C7")

@@ -34,6 +34,7 @@ from tracker.service.registers.inputs import (
     FundingInput,
     MilestoneInput,
     PolicyInput,
+    VariationInput,
 )
 from tracker.service.reminders.plan import refresh_contract
 from tracker.service.reminders.policy import contract_policy
@@ -208,14 +209,14 @@ async def extend(app: App, ref: str, *, decline: bool = False) -> str:
         else:
             option.status = ExtensionStatus.ACTIVATED.value
             previous_end = row.end_date
-            variation, _ = apply_variation(
-                row,
+            taken = VariationInput(
                 ref_no=f"Extension option {option.seq}",
                 dated=app.today,
-                actor=app.actor,
-                now_at=app.now,
-                new_end=option.until,
+                end=option.until,
+                value=None,
+                note=None,
             )
+            variation, _ = apply_variation(row, taken, actor=app.actor, now=app.now)
             session.add(variation)
             summary = f"{ref}: extension activated, end moved from {format_uk(previous_end)} to {format_uk(option.until)}"
         option.decided_at = app.now

@@ -209,16 +209,7 @@ async def vary_contract(
                 reason = f"is before the start ({format_uk(row.start_date)})"
                 raise InvalidValue("end", variation.end.isoformat(), reason)
             check_options_after(row, variation.end)
-        stored, detail = apply_variation(
-            row,
-            ref_no=variation.ref_no,
-            dated=variation.dated,
-            actor=app.actor,
-            now_at=app.now,
-            new_end=variation.end,
-            new_value=variation.value,
-            note=variation.note,
-        )
+        stored, detail = apply_variation(row, variation, actor=app.actor, now=app.now)
         if stored.new_end is None and stored.new_value is None:
             raise InvalidOperation(f"vary {ref}: the end and value given are the current ones")
         session.add(stored)

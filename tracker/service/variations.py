@@ -8,36 +8,23 @@ register and the history say when and why the term changed. One builder for both
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 
 from tracker.domain.dates import format_uk
 from tracker.domain.money import format_gbp
+from tracker.service.registers.inputs import VariationInput
 from tracker.store.models import ContractRow, VariationRow
 
 
 def apply_variation(
-    row: ContractRow,
-    *,
-    ref_no: str,
-    dated: date,
-    actor: str,
-    now_at: datetime,
-    new_end: date | None = None,
-    new_value: Decimal | None = None,
-    note: str | None = None,
+    row: ContractRow, agreed: VariationInput, *, actor: str, now: datetime
 ) -> tuple[VariationRow, str]:
     """Move the contract's end and/or value; returns the variation row (for the caller's
     session to add) and the change-log line naming what moved (``field: old -> new``)."""
-    variation = VariationRow(
-        contract_id=row.id,
-        ref_no=ref_no,
-        dated=dated,
-        note=note,
-        actor=actor,
-        created_at=now_at,
-    )
+    variation = VariationRow(contract_id=row.id, actor=actor, created_at=now)
+    variation.ref_no, variation.dated, variation.note = agreed.ref_no, agreed.dated, agreed.note
     moved: list[str] = []
+    new_end, new_value = agreed.end, agreed.value
     if new_end is not None and new_end != row.end_date:
         variation.old_end, variation.new_end = row.end_date, new_end
         moved.append(f"end: {format_uk(row.end_date)} -> {format_uk(new_end)}")
@@ -48,5 +35,5 @@ def apply_variation(
         moved.append(f"value: {old} -> {format_gbp(new_value)}")
         row.value = new_value
     what = "; ".join(moved) or "nothing moved"
-    detail = f"{row.ref}: {ref_no} of {format_uk(dated)}: {what}"
-    return variation, detail + (f" ({note})" if note else "")
+    detail = f"{row.ref}: {agreed.ref_no} of {format_uk(agreed.dated)}: {what}"
+    return variation, detail + (f" ({agreed.note})" if agreed.note else "")

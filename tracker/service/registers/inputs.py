@@ -38,6 +38,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ExtensionInput:
+    """An extension option as typed: its new end, and notice as days before or a date."""
+
     until: date
     notice_days: int | None
     notice_by: date | None
@@ -45,6 +47,8 @@ class ExtensionInput:
 
 @dataclass(frozen=True)
 class FundingInput:
+    """A funding line as typed; its status decides whether it is secured or at risk."""
+
     source: str
     year: FinancialYear
     amount: Decimal
@@ -54,6 +58,8 @@ class FundingInput:
 
 @dataclass(frozen=True)
 class CostInput:
+    """A cost line as typed: what one financial year costs, by category."""
+
     year: FinancialYear
     amount: Decimal
     category: str
@@ -61,6 +67,8 @@ class CostInput:
 
 @dataclass(frozen=True)
 class MilestoneInput:
+    """A manual milestone as typed: a due date, or working days after a date."""
+
     kind: MilestoneKind
     due: date
     title: str | None
@@ -80,6 +88,8 @@ class PolicyInput:
 
 @dataclass(frozen=True)
 class DecisionInput:
+    """A decision record as typed; its publication deadline is derived from it."""
+
     ref: str
     decided_on: date
     url: str | None

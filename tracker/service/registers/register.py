@@ -65,7 +65,7 @@ class RegisterRow:
     variation: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Column:
     """A register column: the header written on export and the field it holds."""
 
@@ -76,17 +76,17 @@ class Column:
 
 #: The export's columns, in order. The headers are among the importer's synonyms.
 COLUMNS: tuple[Column, ...] = (
-    Column("Reference", "reference", "text"),
-    Column("Title", "title", "text"),
-    Column("Supplier", "supplier", "text"),
-    Column("Department", "department", "text"),
-    Column("Start Date", "start", "date"),
-    Column("End Date", "end", "date"),
-    Column("Extension Until", "extension_until", "date"),
-    Column("Extension Notice Date", "extension_notice", "date"),
-    Column("Value", "value", "money"),
-    Column("Owner", "owner", "text"),
-    Column("Latest Variation", "variation", "text"),
+    Column(header="Reference", field="reference", kind="text"),
+    Column(header="Title", field="title", kind="text"),
+    Column(header="Supplier", field="supplier", kind="text"),
+    Column(header="Department", field="department", kind="text"),
+    Column(header="Start Date", field="start", kind="date"),
+    Column(header="End Date", field="end", kind="date"),
+    Column(header="Extension Until", field="extension_until", kind="date"),
+    Column(header="Extension Notice Date", field="extension_notice", kind="date"),
+    Column(header="Value", field="value", kind="money"),
+    Column(header="Owner", field="owner", kind="text"),
+    Column(header="Latest Variation", field="variation", kind="text"),
 )
 
 

@@ -34,8 +34,10 @@ from tracker.service.registers.read import Record
 from tracker.store.models import ContractRow, WatcherRow, live_lines
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FieldChange:
+    """One field an update changes, both values as the dry run prints them."""
+
     field: str
     old: str
     new: str
@@ -135,12 +137,13 @@ def _apply(row: ContractRow, data: ContractInput, given: frozenset[str]) -> list
             continue
         old, new = getattr(row, attribute), getattr(data, name)
         if old != new:
-            changes.append(FieldChange(name, shown(old), shown(new)))
+            changes.append(FieldChange(field=name, old=shown(old), new=shown(new)))
             setattr(row, attribute, new)
     if "watchers" in given:
         old_watchers = tuple(w.email for w in row.watchers)
         if sorted(old_watchers) != sorted(data.watchers):
-            changes.append(FieldChange("watchers", shown(old_watchers), shown(data.watchers)))
+            watchers = shown(old_watchers), shown(data.watchers)
+            changes.append(FieldChange(field="watchers", old=watchers[0], new=watchers[1]))
             row.watchers = [WatcherRow(email=email) for email in data.watchers]
     return changes
 

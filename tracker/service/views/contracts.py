@@ -7,7 +7,7 @@ JSON. Keeping them here means every screen computes staffing risk and gaps one w
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -297,25 +297,25 @@ def _extension_view(e: ExtensionRow) -> ExtensionView:
 
 
 def _funding_view(f: FundingRow) -> LineView:
-    return LineView(
-        id=f.id,
-        line_id=funding_id(f),
-        year=str(FinancialYear(f.year)),
-        label=f.source,
-        amount=f.amount,
-        status=f.status,
-        confirm_by=f.confirm_by,
-    )
+    return _line_view(f, funding_id(f), f.source, status=f.status, confirm_by=f.confirm_by)
 
 
 def _cost_view(c: CostRow) -> LineView:
-    return LineView(
-        id=c.id,
-        line_id=cost_id(c),
-        year=str(FinancialYear(c.year)),
-        label=c.category,
-        amount=c.amount,
-    )
+    return _line_view(c, cost_id(c), c.category)
+
+
+def _line_view(
+    line: FundingRow | CostRow,
+    line_id: str,
+    label: str,
+    *,
+    status: str | None = None,
+    confirm_by: date | None = None,
+) -> LineView:
+    """A funding or cost line as ``show`` lists it: by its id, year, label and amount."""
+    year = str(FinancialYear(line.year))
+    view = LineView(id=line.id, line_id=line_id, year=year, label=label, amount=line.amount)
+    return replace(view, status=status, confirm_by=confirm_by)
 
 
 async def gaps(app: App, ref: str | None = None) -> list[ContractSummary]:
