@@ -26,7 +26,7 @@ def kind_label(kind: MilestoneKind) -> str:
 
 KIND_LABELS: dict[MilestoneKind, str] = {
     kind: kind.value.replace("_", " ").capitalize() for kind in MilestoneKind
-} | {MilestoneKind.CONTRACT_PUBLICATION: "Copy of the contract published"}
+} | {MilestoneKind.CONTRACT_PUBLICATION: "Publication of the contract"}
 
 #: How a statutory duty is marked where decisions are listed (the digest, reminders).
 STATUTORY_MARK = "statutory duty"

@@ -20,8 +20,8 @@ from tracker.domain.dates import (
 )
 from tracker.domain.emails import parse_email, parse_email_list
 from tracker.domain.milestones import publication_due
-from tracker.domain.procurement import change_notice_due
 from tracker.domain.money import parse_money, parse_optional_money
+from tracker.domain.procurement import change_notice_due
 from tracker.domain.reminders import normalise_leads
 from tracker.domain.text import (
     parse_optional_text,

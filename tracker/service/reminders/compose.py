@@ -14,8 +14,8 @@ from sqlalchemy import select
 from tracker.domain.reminders import is_escalation, nag_count, nags_left, recipients_for
 from tracker.domain.types import FACT_KINDS, MilestoneKind
 from tracker.domain.wording import (
-    done_by_id_command,
     decision_label,
+    done_by_id_command,
     snooze_command,
 )
 from tracker.mail.model import DecisionLink, GapRow, ReminderEmail
