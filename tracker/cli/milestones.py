@@ -67,7 +67,13 @@ def add(
     from tracker.service.contracts import add_milestone
     from tracker.service.registers.inputs import parse_milestone
 
-    values: dict[str, object] = {"kind": kind, "due": date, "title": title, "note": note, "after": after}
+    values: dict[str, object] = {
+        "kind": kind,
+        "due": date,
+        "title": title,
+        "note": note,
+        "after": after,
+    }
     values["working_days"] = working_days
     values |= {"before": before, "standstill": standstill or None}
     milestone = parse_options(
