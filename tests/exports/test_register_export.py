@@ -23,6 +23,11 @@ HEADER = [
     "Value",
     "Owner",
     "Latest Variation",
+    # the Procurement Act 2023 (issue 18)
+    "Procurement Regime",
+    "Light Touch",
+    "Entered Into",
+    "Next Statutory Notice",
 ]
 
 
@@ -53,6 +58,10 @@ def test_csv_has_the_register_columns_in_uk_form(seeded: Runner, tmp_path: Path)
         "Value": "£665,905.00",
         "Owner": "policy.partnerships@lancashire-opcc.example.org",
         "Latest Variation": "",
+        "Procurement Regime": "none",
+        "Light Touch": "no",
+        "Entered Into": "",
+        "Next Statutory Notice": "",
     }
     assert rows[WM]["Value"] == "£575,290.00"
     assert rows[WM]["Start Date"] == "01/07/2018"
@@ -137,6 +146,10 @@ def test_json_prints_rows_with_iso_dates_and_money_strings(
         "value": "665905.00",
         "owner": "policy.partnerships@lancashire-opcc.example.org",
         "variation": None,
+        "regime": "none",
+        "light_touch": "no",
+        "entered_into": None,
+        "statutory_notice": None,
     }
     assert rows[1]["extension_until"] is None
     assert list(tmp_path.glob("*.csv")) == []

@@ -8,7 +8,15 @@ from typing import Any
 import typer
 
 from tracker.cli.common import parse_options, run_with_app
-from tracker.cli.options import flag_option, json_option, ref_argument, value_option
+from tracker.cli.options import (
+    LIGHT_TOUCH_HELP,
+    entered_into_option,
+    flag_option,
+    json_option,
+    ref_argument,
+    regime_option,
+    value_option,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -53,10 +61,18 @@ def add(
     ),
     intervention_months: str | None = value_option("--intervention-months", "N", _MONTHS_HELP),
     notes: str | None = typer.Option(None, "--notes", help="Free text."),
+    regime: str | None = regime_option(),
+    light_touch: bool = flag_option("--light-touch", LIGHT_TOUCH_HELP),
+    entered_into: str | None = entered_into_option(),
 ) -> None:
     """Add a contract and derive its milestones.
 
+    Under the Procurement Act 2023 (--regime pa2023 --entered-into DATE) its notices are
+    derived too.
+
     Example: tracker add LANCS-DRIVE --title "Drive programme" --provider "Victim Support" --start 1/8/2023 --end 31/3/2025 --value 665905 --owner commissioning@example.org --extension-until 31/3/2026 --extension-notice-by 30/9/2024 --intervention-months 12
+
+    Example: tracker add ACT-1 --title "Advocacy" --provider "Safe Lives" --start 1/4/2025 --end 31/3/2028 --regime pa2023 --light-touch --entered-into 3/3/2025
     """
     from tracker.service.contracts import add_contracts
     from tracker.service.registers.inputs import parse_contract
@@ -65,6 +81,7 @@ def add(
     values |= {"start": start, "end": end, "commissioner": commissioner, "value": value}
     values |= {"owner": owner, "sponsor": sponsor, "watchers": list(watcher or [])}
     values |= {"intervention_months": intervention_months, "notes": notes}
+    values |= {"regime": regime, "light_touch": light_touch, "entered_into": entered_into}
     option = {"until": extension_until, "notice_days": extension_notice_days}
     option["notice_by"] = extension_notice_by
     if any(v is not None for v in option.values()):

@@ -1,8 +1,10 @@
-"""The demo: both seed records in a throwaway SQLite database, shown as a manager would see them.
+"""The demo: the seed records in a throwaway SQLite database, shown as a manager would see them.
 
 Each record is shown as of its own date (West Mercia's approval, 24 Oct 2018; the
-Lancashire decision, 2 Sep 2024) so the demo shows what the tracker would have told
-the manager then; ``--now`` shows both as of one moment instead.
+Lancashire decision, 2 Sep 2024; the illustrative Procurement Act 2023 contract's
+signing, 3 Mar 2025) so the demo shows what the tracker would have told the manager
+then; ``--now`` shows all of them as of one moment instead. The third contract is made
+up, and says so: it shows the Act's notices, which no real record of ours carries yet.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tracker.cli.render import gaps_table, milestones_table, print_warnings
 from tracker.domain.calendar import LONDON
 from tracker.domain.dates import describe_day, format_uk, parse_now, weekday_name
 from tracker.domain.money import format_gbp
+from tracker.domain.wording import regime_phrase
 from tracker.mail.digest import render_digest
 from tracker.service.app import App, make_app, opened
 from tracker.service.contracts import add_contracts
@@ -55,6 +58,12 @@ SEEDS = (
         "the date of its record of decision",
     ),
     Seed("lancashire-drive-2024.yaml", "LANCS-DRIVE", "2024-09-02", "the date of decision 20/2024"),
+    Seed(
+        "illustrative-act-2025.yaml",
+        "ILLUSTRATIVE-ACT-ISVA",
+        "2025-03-03",
+        "illustrative: the day it was entered into under the Procurement Act 2023",
+    ),
 )
 
 
@@ -81,6 +90,9 @@ def _section(out: Console, summary: ContractSummary, moment: datetime, why: str)
         f"  {summary.provider}; {format_uk(summary.start)} to {format_uk(summary.end)}; value {value}"
     )
     style = "bold red" if summary.staffing.at_risk else ""
+    if summary.regime != "none":
+        phrase = regime_phrase(summary.regime, summary.light_touch, summary.entered_into)
+        out.print(f"  Procurement: {phrase}; its notices are statutory duties")
     out.print(Text("  Staffing risk: ", style="bold") + Text(summary.staffing.summary, style=style))
     out.print(milestones_table(summary.milestones, title="Decisions and dates", notes=False))
     out.print(gaps_table([summary]))
@@ -181,11 +193,12 @@ async def _write_digests(run: _DemoRun) -> int:
 def _print_intro(out: Console, run: _DemoRun) -> None:
     out.print(Text("contract-tracker demo", style="bold"))
     out.print(
-        f"Two real commissioning records, loaded into a throwaway database: {run.workdir / 'demo.db'}"
+        "Two real commissioning records and one illustrative contract under the Procurement "
+        f"Act 2023, loaded into a throwaway database: {run.workdir / 'demo.db'}"
     )
     if run.fixed is None:
         out.print(
-            "Each contract is shown as of its record's own date; give --now to see both at one moment."
+            "Each contract is shown as of its record's own date; give --now to see all at one moment."
         )
     out.print()
 
@@ -206,6 +219,9 @@ def _print_explore(out: Console, run: _DemoRun) -> None:
     out.print(f"  tracker --db {run.url} --now {now_arg} show {lancs.ref}")
     out.print(f"  tracker --db {run.url} --now {now_arg} timeline --days 365")
     out.print(f"  tracker --db {run.url} --now {now_arg} gaps")
+    act = SEEDS[2]
+    out.print(f"  tracker --db {run.url} --now {run.opts.now or act.as_of} show {act.ref}")
+    out.print(f"  tracker --db {run.url} simulate --from 1/3/2025 --to 28/2/2026 --ref {act.ref}")
 
 
 def run_demo(opts: GlobalOptions) -> None:

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from tracker.cli.common import parse_options, run_with_app
-from tracker.cli.options import note_option, ref_argument, value_option
+from tracker.cli.options import (
+    LIGHT_TOUCH_HELP,
+    entered_into_option,
+    note_option,
+    ref_argument,
+    regime_option,
+    value_option,
+)
 
 if TYPE_CHECKING:  # imported when a command runs: --help stays fast
     from tracker.service.app import App
@@ -73,6 +80,11 @@ def edit(
         "--intervention-months", "N", f"Average programme length. {_EMPTY}"
     ),
     notes: str | None = value_option("--notes", "TEXT", f"Free text. {_EMPTY}"),
+    regime: str | None = regime_option(),
+    light_touch: bool | None = typer.Option(
+        None, "--light-touch/--not-light-touch", help=LIGHT_TOUCH_HELP
+    ),
+    entered_into: str | None = entered_into_option(),
     if_version: int | None = if_version_option(),
 ) -> None:
     """Change a contract's fields; milestones and reminders follow, the history keeps old -> new.
@@ -84,6 +96,7 @@ def edit(
     values: dict[str, Any] = {"title": title, "provider": provider, "commissioner": commissioner}
     values |= {"start": start, "end": end, "value": value, "owner": owner, "sponsor": sponsor}
     values |= {"intervention_months": intervention_months, "notes": notes}
+    values |= {"regime": regime, "light_touch": light_touch, "entered_into": entered_into}
 
     def apply(changes: dict[str, Any]) -> str:
         return run_with_app(

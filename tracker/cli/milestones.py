@@ -9,6 +9,7 @@ import typer
 
 from tracker.cli.common import parse_options, run_with_app
 from tracker.cli.options import (
+    flag_option,
     kind_argument,
     note_option,
     ref_argument,
@@ -27,6 +28,8 @@ group = sub_app(
 
 
 _AFTER_HELP = "Count working days from this date (e.g. a decision date)."
+_BEFORE_HELP = "change_notice: the day the contract is to be modified."
+_STANDSTILL_HELP = "change_notice: with the voluntary standstill (8 working days before)."
 _WORKING_DAYS_HELP = "Working days after --after (England and Wales bank holidays excluded)."
 
 
@@ -36,7 +39,10 @@ def add(
     ref: str = ref_argument(),
     kind: str = typer.Argument(
         ...,
-        help="procurement, publication, grant_agreement, review, custom or funding_confirmation.",
+        help=(
+            "procurement, publication, grant_agreement, review, custom, funding_confirmation "
+            "or change_notice."
+        ),
     ),
     date: str | None = typer.Argument(
         None, metavar="[DATE]", help="Due date (or use --after with --working-days)."
@@ -45,18 +51,31 @@ def add(
     note: str | None = note_option("Free text kept with it."),
     after: str | None = value_option("--after", "DATE", _AFTER_HELP),
     working_days: str | None = value_option("--working-days", "N", _WORKING_DAYS_HELP),
+    before: str | None = value_option("--before", "DATE", _BEFORE_HELP),
+    standstill: bool = flag_option("--standstill", _STANDSTILL_HELP),
 ) -> None:
     """Add a manual milestone (kept when derived milestones are recomputed).
 
-    A publication milestone can be given as N working days after a date.
+    A publication milestone can be given as N working days after a date. A change_notice
+    (Procurement Act 2023 s.75) is given by the day of the modification (--before): due
+    the working day before, or 8 working days before with the voluntary standstill.
+
+    Example: tracker milestone add ACT-1 change_notice --before 13/5/2025 --standstill
 
     Example: tracker milestone add LANCS-DRIVE publication --after 2/9/2024 --working-days 3 --title "Publish decision 20/2024"
     """
     from tracker.service.contracts import add_milestone
     from tracker.service.registers.inputs import parse_milestone
 
-    values = {"kind": kind, "due": date, "title": title, "note": note, "after": after}
+    values: dict[str, object] = {
+        "kind": kind,
+        "due": date,
+        "title": title,
+        "note": note,
+        "after": after,
+    }
     values["working_days"] = working_days
+    values |= {"before": before, "standstill": standstill or None}
     milestone = parse_options(
         lambda raw: parse_milestone(raw, ""), values, names={"due": "DATE", "kind": "KIND"}
     )

@@ -77,3 +77,22 @@ def amount_option(help: str) -> Any:
 def only_ref_option(metavar: str | None) -> Any:
     """``--ref``: narrow a command over all contracts to one."""
     return value_option("--ref", metavar, "Only this contract.")
+
+
+#: The help texts of the Procurement Act 2023 fields (``add`` and ``edit``).
+REGIME_HELP = (
+    "Procurement law it was let under: pa2023 (the Procurement Act 2023: its notices are "
+    "derived), pcr2015 or none."
+)
+ENTERED_INTO_HELP = "The day the contract was entered into (signed); needed for pa2023."
+LIGHT_TOUCH_HELP = "A light-touch contract under the Act (longer notice periods, no KPI checks)."
+
+
+def regime_option() -> Any:
+    """``--regime``: pa2023, pcr2015 or none."""
+    return value_option("--regime", "pa2023|pcr2015|none", REGIME_HELP)
+
+
+def entered_into_option() -> Any:
+    """``--entered-into``: the day the contract was signed."""
+    return value_option("--entered-into", "DATE", ENTERED_INTO_HELP)

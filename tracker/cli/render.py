@@ -11,7 +11,7 @@ from rich.text import Text
 from tracker.domain.dates import format_london_time, format_uk
 from tracker.domain.money import format_gbp, gbp_or_unknown
 from tracker.domain.types import MilestoneStatus
-from tracker.domain.wording import days_phrase
+from tracker.domain.wording import days_phrase, regime_phrase
 from tracker.service.views.contracts import ContractDetail, ContractSummary, MilestoneView
 
 
@@ -166,6 +166,8 @@ def _facts(s: ContractSummary) -> list[tuple[str, str]]:
         ("Sponsor", s.sponsor or "-"),
         ("Watchers", ", ".join(s.watchers) or "-"),
     ]
+    if s.regime != "none" or s.entered_into is not None:
+        facts.append(("Procurement", regime_phrase(s.regime, s.light_touch, s.entered_into)))
     if s.intervention_months:
         facts.append(("Intervention", f"{s.intervention_months} months on average"))
     if s.ended_on is not None:

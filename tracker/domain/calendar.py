@@ -64,6 +64,23 @@ def add_working_days(day: date, count: int) -> date:
     return current
 
 
+def working_days_before(day: date, count: int) -> date:
+    """The working day ``count`` working days before ``day`` (``day`` itself is not counted).
+
+    A modification on Tuesday 13 May 2025 with an 8-working-day standstill: the notice
+    goes by Wednesday 30 April 2025 (Monday 5 May is a bank holiday).
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    current = day
+    remaining = count
+    while remaining:
+        current -= timedelta(days=1)
+        if is_working_day(current):
+            remaining -= 1
+    return current
+
+
 def add_months(day: date, months: int) -> date:
     """Whole calendar months later (negative: earlier), clamped to the month's last day.
 

@@ -14,16 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from tracker.domain.calendar import (
-    add_months,
-    add_working_days,
-    bank_holiday_name,
-    is_working_day,
-    previous_working_day,
-)
-from tracker.domain.dates import describe_day, format_long, format_uk, weekday_name
+from tracker.domain.calendar import add_months, add_working_days
+from tracker.domain.dates import describe_day, format_long, format_uk
+from tracker.domain.deadlines import computed_due, given_due_note
 from tracker.domain.funding import YearGap, year_gaps
 from tracker.domain.money import format_gbp
+from tracker.domain.procurement import ACT_DECISION_TEXT, ACT_RULES
 from tracker.domain.types import (
     AT_RISK_FUNDING,
     LAPSING_KINDS,
@@ -63,45 +59,8 @@ DECISION_TEXT: dict[MilestoneKind, str] = {
     MilestoneKind.GRANT_AGREEMENT: "grant money cannot be claimed without the signed agreement",
     MilestoneKind.REVIEW: "the contract runs on without anyone checking it still delivers",
     MilestoneKind.CUSTOM: "the commitment recorded here is not met",
+    **ACT_DECISION_TEXT,
 }
-
-
-def _why_not_working(day: date) -> str:
-    """``a Sunday`` or ``a bank holiday (Christmas Day)``: why nothing can be served then."""
-    holiday = bank_holiday_name(day)
-    return f"a bank holiday ({holiday})" if holiday else f"a {weekday_name(day)}"
-
-
-def _holiday_suffix(day: date) -> str:
-    """``, a bank holiday (Christmas Day)`` when the weekday alone does not explain a move."""
-    holiday = bank_holiday_name(day)
-    return f", a bank holiday ({holiday})" if holiday else ""
-
-
-def computed_due(computed: date, reckoning: str) -> tuple[date, str]:
-    """A computed deadline rolled back to a working day, and the note explaining any move.
-
-    ``reckoning`` says how the date was computed (``31 March 2026 less 275 days``) so the
-    reader can check the arithmetic without opening the contract.
-    """
-    due = previous_working_day(computed)
-    if due == computed:
-        return due, ""
-    note = (
-        f"computed {describe_day(computed)}{_holiday_suffix(computed)} ({reckoning}); "
-        f"moved back to the working day before, {describe_day(due)}"
-    )
-    return due, note
-
-
-def given_due_note(day: date, act: str) -> str:
-    """A note for a contractual date that is not a working day: kept, but warned about."""
-    if is_working_day(day):
-        return ""
-    return (
-        f"falls on {_why_not_working(day)}: {act} by the working day before "
-        f"({describe_day(previous_working_day(day))})"
-    )
 
 
 def _months_before(end: date, months: int) -> tuple[date, str]:
@@ -307,6 +266,7 @@ RULES: tuple[Rule, ...] = (
     last_referral,
     funding_confirmations,
     publications,
+    *ACT_RULES,
 )
 
 

@@ -129,3 +129,25 @@ def _whole_number(value: object, field: str) -> int:
         if re.fullmatch(r"[+-]?[0-9]+", text):
             raise InvalidValue(field, value, "is too large")
     raise InvalidValue(field, value, "must be a whole number such as 30")
+
+
+_YES = frozenset({"yes", "y", "true", "1"})
+_NO = frozenset({"no", "n", "false", "0", ""})
+
+
+def parse_yes_no(value: object, field: str) -> bool:
+    """A yes/no flag as YAML (true/false), a CSV cell or an option gives it: yes, no,
+    true, false, y, n, 1, 0 (any case); a blank is no."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str | int) else None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise InvalidValue(field, value, "is not yes or no")
+
+
+def yes_no(flag: bool) -> str:
+    """``yes`` or ``no``: how a flag is shown and exported (and read back)."""
+    return "yes" if flag else "no"

@@ -26,6 +26,42 @@ class MilestoneKind(StrEnum):
     GRANT_AGREEMENT = "grant_agreement"
     REVIEW = "review"
     CUSTOM = "custom"
+    # The Procurement Act 2023's notices (tracker.domain.procurement); the first four are
+    # derived, a change notice is added by hand before a modification.
+    CONTRACT_DETAILS_NOTICE = "contract_details_notice"
+    CONTRACT_PUBLICATION = "contract_publication"
+    PERFORMANCE_ASSESSMENT = "performance_assessment"
+    TERMINATION_NOTICE = "termination_notice"
+    CHANGE_NOTICE = "change_notice"
+
+
+class Regime(StrEnum):
+    """The procurement law a contract was let under: the Act's notices apply to pa2023 only.
+
+    ``pcr2015``: the Public Contracts Regulations 2015 (procurement begun before 24
+    February 2025); ``none``: grants and contracts outside procurement law.
+    """
+
+    PA2023 = "pa2023"
+    PCR2015 = "pcr2015"
+    NONE = "none"
+
+
+#: Duties the law imposes (the Procurement Act 2023's notices): the digest marks them as
+#: statutory, since missing one is a breach the authority has to explain.
+STATUTORY_KINDS = frozenset(
+    {
+        MilestoneKind.CONTRACT_DETAILS_NOTICE,
+        MilestoneKind.CONTRACT_PUBLICATION,
+        MilestoneKind.PERFORMANCE_ASSESSMENT,
+        MilestoneKind.TERMINATION_NOTICE,
+        MilestoneKind.CHANGE_NOTICE,
+    }
+)
+
+#: Kinds due after the contract has ended (s.80: within 30 days of the end): an early end
+#: moves them with it instead of cancelling them as it does what falls after the end.
+AFTER_END_KINDS = frozenset({MilestoneKind.TERMINATION_NOTICE})
 
 
 #: Kinds that are dated facts, not decisions: nothing to mark done, snooze or list in a
@@ -51,6 +87,8 @@ MANUAL_KINDS = frozenset(
         MilestoneKind.CUSTOM,
         # funding_confirmation may also be entered by hand for an agreement not tied to a line.
         MilestoneKind.FUNDING_CONFIRMATION,
+        # published before a modification (s.75): only the person modifying knows when.
+        MilestoneKind.CHANGE_NOTICE,
     }
 )
 
@@ -185,6 +223,11 @@ class Contract(ContractHeading):
     original_end: date
     value: Decimal | None = None
     intervention_months: int | None = None
+    #: Which procurement law applies, whether the contract is light-touch (the Act's
+    #: longer periods, no KPI assessments) and the day it was entered into (signed).
+    regime: Regime = Regime.NONE
+    light_touch: bool = False
+    entered_into: date | None = None
     extensions: tuple[ExtensionOption, ...] = ()
     funding: tuple[FundingLine, ...] = ()
     costs: tuple[CostLine, ...] = ()

@@ -12,7 +12,8 @@ from __future__ import annotations
 import shlex
 from datetime import date, timedelta
 
-from tracker.domain.types import MilestoneKind
+from tracker.domain.dates import format_uk
+from tracker.domain.types import STATUTORY_KINDS, MilestoneKind, Regime
 
 #: How far ahead the suggested snooze runs: a week, the digest's own rhythm.
 SNOOZE_DAYS = 7
@@ -25,7 +26,34 @@ def kind_label(kind: MilestoneKind) -> str:
 
 KIND_LABELS: dict[MilestoneKind, str] = {
     kind: kind.value.replace("_", " ").capitalize() for kind in MilestoneKind
+} | {MilestoneKind.CONTRACT_PUBLICATION: "Publication of the contract"}
+
+#: How a statutory duty is marked where decisions are listed (the digest, reminders).
+STATUTORY_MARK = "statutory duty"
+
+
+def decision_label(kind: MilestoneKind) -> str:
+    """The kind as a reminder or the digest heads it: a duty the law imposes is marked
+    (``Termination notice (statutory duty)``), so it is not read as good practice."""
+    label = kind_label(kind)
+    return f"{label} ({STATUTORY_MARK})" if kind in STATUTORY_KINDS else label
+
+
+_REGIME_NAMES = {
+    Regime.PA2023: "Procurement Act 2023",
+    Regime.PCR2015: "Public Contracts Regulations 2015",
+    Regime.NONE: "outside procurement law",
 }
+
+
+def regime_phrase(regime: str, light_touch: bool, entered_into: date | None) -> str:
+    """``Procurement Act 2023, light-touch, entered into 03/03/2025``: what ``show`` says."""
+    parts = [_REGIME_NAMES[Regime(regime)]]
+    if light_touch:
+        parts.append("light-touch")
+    if entered_into is not None:
+        parts.append(f"entered into {format_uk(entered_into)}")
+    return ", ".join(parts)
 
 
 def done_by_id_command(milestone_id: int) -> str:

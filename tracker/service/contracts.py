@@ -21,13 +21,15 @@ from tracker.domain.types import (
     FundingStatus,
     MilestoneKind,
     MilestoneStatus,
+    Regime,
 )
-from tracker.errors import DuplicateContract, InvalidOperation, UnknownContract
+from tracker.errors import DuplicateContract, InvalidOperation, InvalidValue, UnknownContract
 from tracker.service.app import App
 from tracker.service.derive import record_event
 from tracker.service.milestones import new_manual_milestone
 from tracker.service.registers.bulk import Progress, save_new_contracts
 from tracker.service.registers.inputs import (
+    NOT_UNDER_THE_ACT,
     ContractInput,
     CostInput,
     DecisionInput,
@@ -271,6 +273,9 @@ async def add_cost(app: App, ref: str, cost: CostInput) -> str:
 async def add_milestone(app: App, ref: str, milestone: MilestoneInput) -> str:
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
+        if milestone.kind == MilestoneKind.CHANGE_NOTICE and row.regime != Regime.PA2023:
+            reason = f"{NOT_UNDER_THE_ACT}; {ref} is {row.regime}"
+            raise InvalidValue("KIND", milestone.kind.value, reason)
         added = new_manual_milestone(row, milestone, app.now)
         row.milestones.append(added)
         await session.flush()

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracker.domain.dates import format_london, format_uk
 from tracker.domain.emails import parse_email
 from tracker.domain.money import format_gbp
-from tracker.domain.types import EventKind, ExtensionStatus, MilestoneStatus
+from tracker.domain.text import yes_no
+from tracker.domain.types import AFTER_END_KINDS, EventKind, ExtensionStatus, MilestoneStatus
 from tracker.errors import InvalidOperation, InvalidValue, StaleChange
 from tracker.service.app import App
 from tracker.service.contracts import load_contract, refresh
@@ -93,6 +94,8 @@ def _as_given(row: ContractRow) -> dict[str, Any]:
 def _shown(value: object) -> str:
     if value is None or value == "":
         return "none"
+    if isinstance(value, bool):
+        return yes_no(value)
     if isinstance(value, date):
         return format_uk(value)
     if isinstance(value, Decimal):
@@ -221,10 +224,13 @@ async def vary_contract(
 
 
 def _cancel_after(row: ContractRow, app: App, day: date, why: str) -> list[EventRow]:
-    """Cancel the contract's open milestones due after ``day``, noting why."""
+    """Cancel the contract's open milestones due after ``day``, noting why; those due
+    after an end by their nature (the Act's termination notice) stay open."""
     events = []
     for milestone in row.milestones:
         if milestone.status != MilestoneStatus.OPEN.value or milestone.due <= day:
+            continue
+        if milestone.kind in AFTER_END_KINDS:
             continue
         milestone.status = MilestoneStatus.CANCELLED.value
         milestone.closed_at = milestone.updated_at = app.now

@@ -24,6 +24,7 @@ from tracker.domain.types import (
     MilestoneOrigin,
     MilestoneState,
     MilestoneStatus,
+    Regime,
 )
 from tracker.store.models import ContractRow, live_lines
 from tracker.store.rows import copy_row
@@ -72,6 +73,8 @@ def contract_of(
         row,
         start=row.start_date,
         end=row.end_date,
+        regime=Regime(row.regime),
+        light_touch=bool(row.light_touch),
         extensions=tuple(extensions),
         funding=tuple(funding),
         costs=tuple(costs),

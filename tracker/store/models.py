@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from sqlalchemy import (
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -63,6 +65,12 @@ class ContractRow(Base):
     #: Set when the contract was terminated, decommissioned or set aside before its end.
     ended_on: Mapped[date | None] = mapped_column(Date)
     end_reason: Mapped[str | None] = mapped_column(String(32))
+    #: The procurement law it was let under (``tracker.domain.types.Regime``), whether it
+    #: is a light-touch contract and the day it was entered into: the Procurement Act
+    #: 2023's notices are derived from them (``tracker.domain.procurement``).
+    regime: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    light_touch: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    entered_into: Mapped[date | None] = mapped_column(Date)
 
     watchers: Mapped[list[WatcherRow]] = relationship(
         cascade="all, delete-orphan", order_by="WatcherRow.email", lazy="selectin"

@@ -53,7 +53,7 @@ from tracker.domain.types import (
     MilestoneState,
     MilestoneStatus,
 )
-from tracker.domain.wording import close_command, kind_label, snooze_command
+from tracker.domain.wording import close_command, decision_label, snooze_command
 from tracker.mail.model import (
     DecisionLink,
     DigestChange,
@@ -218,7 +218,7 @@ def _item(
         ref=row.ref,
         contract_title=row.title,
         kind=kind.value,
-        kind_label=kind_label(kind),
+        kind_label=decision_label(kind),
         title=m.title,
         due=m.due,
         days_left=(m.due - today).days,
@@ -390,6 +390,9 @@ _CONTRACT_COLUMNS = (
     ContractRow.owner,
     ContractRow.sponsor,
     ContractRow.intervention_months,
+    ContractRow.regime,
+    ContractRow.light_touch,
+    ContractRow.entered_into,
 )
 
 

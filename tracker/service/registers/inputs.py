@@ -21,8 +21,14 @@ from tracker.domain.dates import (
 from tracker.domain.emails import parse_email, parse_email_list
 from tracker.domain.milestones import publication_due
 from tracker.domain.money import parse_money, parse_optional_money
+from tracker.domain.procurement import change_notice_due
 from tracker.domain.reminders import normalise_leads
-from tracker.domain.text import parse_optional_text, parse_positive_int, parse_text
+from tracker.domain.text import (
+    parse_optional_text,
+    parse_positive_int,
+    parse_text,
+    parse_yes_no,
+)
 from tracker.domain.types import (
     MANUAL_KINDS,
     ContractHeading,
@@ -30,6 +36,7 @@ from tracker.domain.types import (
     FinancialYear,
     FundingStatus,
     MilestoneKind,
+    Regime,
 )
 from tracker.errors import InvalidValue
 
@@ -108,6 +115,10 @@ class ContractInput(ContractHeading):
     watchers: tuple[str, ...] = ()
     intervention_months: int | None = None
     notes: str | None = None
+    #: The procurement law it was let under; ``pa2023`` needs ``entered_into``.
+    regime: Regime = Regime.NONE
+    light_touch: bool = False
+    entered_into: date | None = None
     extensions: tuple[ExtensionInput, ...] = ()
     funding: tuple[FundingInput, ...] = ()
     costs: tuple[CostInput, ...] = ()
@@ -129,6 +140,9 @@ CONTRACT_COLUMNS: dict[str, str] = {
     "sponsor": "sponsor",
     "intervention_months": "intervention_months",
     "notes": "notes",
+    "regime": "regime",
+    "light_touch": "light_touch",
+    "entered_into": "entered_into",
 }
 
 #: The keys a contract may be given with: exactly the fields of :class:`ContractInput`,
@@ -137,7 +151,9 @@ CONTRACT_FIELDS = frozenset(f.name for f in fields(ContractInput))
 EXTENSION_FIELDS = frozenset({"until", "notice_days", "notice_by"})
 FUNDING_FIELDS = frozenset({"source", "year", "amount", "status", "confirm_by"})
 COST_FIELDS = frozenset({"year", "amount", "category"})
-MILESTONE_FIELDS = frozenset({"kind", "due", "title", "note", "after", "working_days"})
+MILESTONE_FIELDS = frozenset(
+    {"kind", "due", "title", "note", "after", "working_days", "before", "standstill"}
+)
 POLICY_FIELDS = frozenset({"leads", "escalate_from", "nag_days", "max_nags"})
 #: The whole-number policy fields: (smallest, largest) each may be.
 _POLICY_NUMBERS = {"escalate_from": (0, 3650), "nag_days": (0, 365), "max_nags": (1, 52)}
@@ -240,7 +256,11 @@ def parse_kind(value: object, field_name: str = "kind") -> MilestoneKind:
     return _choice(value, field_name, MilestoneKind)
 
 
-E = TypeVar("E", FundingStatus, MilestoneKind)
+def parse_regime(value: object, field_name: str = "regime") -> Regime:
+    return _choice(value, field_name, Regime)
+
+
+E = TypeVar("E", FundingStatus, MilestoneKind, Regime)
 
 
 def _choice(value: object, field_name: str, enum: type[E]) -> E:
@@ -321,9 +341,32 @@ def parse_cost(raw: object, name: str) -> CostInput:
     )
 
 
+def _change_notice(data: Mapping[str, Any], name: str) -> MilestoneInput:
+    """A change notice: due before the modification (``before``), by the Act's rule."""
+    if data.get("due") is not None or data.get("after") is not None:
+        raise InvalidValue(f"{name}.before", "", "is how a change_notice is dated (not due/after)")
+    before = parse_date(data.get("before"), f"{name}.before")
+    standstill = parse_yes_no(data.get("standstill") or False, f"{name}.standstill")
+    due, title, note = change_notice_due(before, standstill=standstill)
+    given_note = parse_optional_text(
+        data.get("note"), f"{name}.note", max_length=2000, multiline=True
+    )
+    return MilestoneInput(
+        kind=MilestoneKind.CHANGE_NOTICE,
+        due=due,
+        title=parse_optional_text(data.get("title"), f"{name}.title", max_length=300) or title,
+        note=f"{note}; {given_note}" if given_note else note,
+    )
+
+
 def parse_milestone(raw: object, name: str) -> MilestoneInput:
     data = _mapping(raw, name, MILESTONE_FIELDS)
     kind = parse_manual_kind(data.get("kind"), f"{name}.kind")
+    if kind == MilestoneKind.CHANGE_NOTICE:
+        return _change_notice(data, name)
+    for only in ("before", "standstill"):
+        if data.get(only) is not None:
+            raise InvalidValue(f"{name}.{only}", data[only], "is for a change_notice only")
     due = parse_optional_date(data.get("due"), f"{name}.due")
     if data.get("after") is not None or data.get("working_days") is not None:
         if due is not None:
@@ -374,6 +417,9 @@ def parse_contract(raw: object, name: str = "") -> ContractInput:
             else None
         ),
         notes=parse_optional_text(data.get("notes"), "notes", max_length=10_000, multiline=True),
+        regime=parse_regime(data["regime"]) if data.get("regime") is not None else Regime.NONE,
+        light_touch=parse_yes_no(data.get("light_touch") or False, "light_touch"),
+        entered_into=parse_optional_date(data.get("entered_into"), "entered_into"),
         extensions=_items(data, "extensions", parse_extension),
         funding=_items(data, "funding", parse_funding),
         costs=_items(data, "costs", parse_cost),
@@ -382,7 +428,24 @@ def parse_contract(raw: object, name: str = "") -> ContractInput:
         decisions=_items(data, "decisions", parse_decision),
     )
     check_extensions(contract.end, contract.extensions)
+    check_regime(contract.regime, contract.entered_into)
+    if contract.regime != Regime.PA2023 and any(
+        m.kind == MilestoneKind.CHANGE_NOTICE for m in contract.milestones
+    ):
+        raise InvalidValue("milestones", "change_notice", NOT_UNDER_THE_ACT)
     return contract
+
+
+#: Why a change notice cannot be added to a contract not let under the Act.
+NOT_UNDER_THE_ACT = "is for a contract procured under the Procurement Act 2023 (regime pa2023)"
+
+
+def check_regime(regime: Regime, entered_into: date | None) -> None:
+    """The Act's notices run from the day the contract was entered into: pa2023 needs it."""
+    if regime == Regime.PA2023 and entered_into is None:
+        raise InvalidValue(
+            "entered_into", "", "is required for regime pa2023 (the day the contract was signed)"
+        )
 
 
 def check_extensions(end: date, extensions: tuple[ExtensionInput, ...]) -> None:

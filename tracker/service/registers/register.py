@@ -35,6 +35,9 @@ from sqlalchemy import select
 from tracker.domain.dates import format_uk
 from tracker.domain.milestones import next_option, option_notice_due
 from tracker.domain.money import format_gbp
+from tracker.domain.text import yes_no
+from tracker.domain.types import STATUTORY_KINDS, MilestoneKind, MilestoneStatus
+from tracker.domain.wording import kind_label
 from tracker.errors import DuplicateContract, ImportFileError, InvalidValue
 from tracker.service.app import App
 from tracker.service.registers.inputs import ContractInput, parse_contract
@@ -63,6 +66,12 @@ class RegisterRow:
     #: The latest variation (or extension taken up), "Variation 2 of 01/10/2024"; the
     #: importer ignores the column, as a register's variations are its own history.
     variation: str | None = None
+    # -- the Procurement Act 2023 (issue 18): regime, light-touch, entered into, and the
+    # next open statutory notice (export only, like the variation).
+    regime: str = "none"
+    light_touch: str = "no"
+    entered_into: date | None = None
+    statutory_notice: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +96,11 @@ COLUMNS: tuple[Column, ...] = (
     Column(header="Value", field="value", kind="money"),
     Column(header="Owner", field="owner", kind="text"),
     Column(header="Latest Variation", field="variation", kind="text"),
+    # the Procurement Act 2023 (issue 18)
+    Column(header="Procurement Regime", field="regime", kind="text"),
+    Column(header="Light Touch", field="light_touch", kind="text"),
+    Column(header="Entered Into", field="entered_into", kind="date"),
+    Column(header="Next Statutory Notice", field="statutory_notice", kind="text"),
 )
 
 
@@ -116,7 +130,22 @@ def register_row(row: ContractRow, latest: VariationRow | None = None) -> Regist
         extension_until=option.until if option is not None else None,
         extension_notice=notice,
         variation=None if latest is None else f"{latest.ref_no} of {format_uk(latest.dated)}",
+        light_touch=yes_no(row.light_touch),
+        statutory_notice=next_statutory_notice(row),
     )
+
+
+def next_statutory_notice(row: ContractRow) -> str | None:
+    """``Contract details notice due 01/04/2025``: the earliest open notice the Act requires."""
+    due = [
+        m
+        for m in row.milestones
+        if m.status == MilestoneStatus.OPEN.value and MilestoneKind(m.kind) in STATUTORY_KINDS
+    ]
+    if not due:
+        return None
+    first = min(due, key=lambda m: (m.due, m.kind))
+    return f"{kind_label(MilestoneKind(first.kind))} due {format_uk(first.due)}"
 
 
 async def register_rows(app: App) -> list[RegisterRow]:
@@ -273,6 +302,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "notice date",
         "notice by",
     ),
+    # the Procurement Act 2023 (issue 18)
+    "regime": ("procurement regime", "regime", "procurement law"),
+    "light_touch": ("light touch", "light touch contract"),
+    "entered_into": ("entered into", "date entered into", "contract signed", "signed"),
 }
 
 REQUIRED = ("ref", "title", "provider", "start", "end")
@@ -360,10 +393,7 @@ def _raw_contract(cells: Sequence[str], columns: Mapping[str, int]) -> dict[str,
     for field, index in columns.items():
         cell = cells[index] if index < len(cells) else ""
         values[field] = unguard_formula(cell) if cell.strip() else None
-    raw: dict[str, Any] = {
-        field: values.get(field)
-        for field in ("ref", "title", "provider", "start", "end", "commissioner", "value", "owner")
-    }
+    raw: dict[str, Any] = {field: values.get(field) for field in sorted(REGISTER_FIELDS)}
     until, notice = values.get("extension_until"), values.get("extension_notice")
     if until is not None and notice is None:
         raise InvalidValue(
@@ -413,7 +443,7 @@ def parse_register(text: str, path: Path) -> list[ContractInput]:
 #: option, which ``import --update`` leaves to ``tracker extend``).
 REGISTER_FIELDS = frozenset(
     {"ref", "title", "provider", "start", "end", "commissioner", "value", "owner"}
-)
+) | frozenset({"regime", "light_touch", "entered_into"})  # the Procurement Act 2023
 
 
 def register_fields(path: Path) -> frozenset[str]:

@@ -23,13 +23,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.dates import format_uk
 from tracker.domain.money import format_gbp
-from tracker.domain.types import EventKind, MilestoneStatus
+from tracker.domain.text import yes_no
+from tracker.domain.types import EventKind, MilestoneStatus, Regime
 from tracker.errors import DuplicateContract, InvalidOperation, InvalidValue
 from tracker.service.app import App
 from tracker.service.contracts import check_unique_refs, contract_row, refresh
 from tracker.service.derive import record_event
 from tracker.service.registers.bulk import Progress, save_new_contracts
-from tracker.service.registers.inputs import CONTRACT_COLUMNS, ContractInput, check_extensions
+from tracker.service.registers.inputs import (
+    CONTRACT_COLUMNS,
+    ContractInput,
+    check_extensions,
+    check_regime,
+)
 from tracker.service.registers.read import Record
 from tracker.store.models import ContractRow, WatcherRow, live_lines
 
@@ -65,6 +71,8 @@ def shown(value: Any) -> str:
     """A value as the change report shows it: UK dates, pounds, ``-`` for none."""
     if value is None or value == "" or value == ():
         return "-"
+    if isinstance(value, bool):
+        return yes_no(value)
     if isinstance(value, date):
         return format_uk(value)
     if isinstance(value, Decimal):
@@ -164,6 +172,7 @@ def _check_dates(row: ContractRow) -> None:
     )
     try:
         check_extensions(row.end_date, pending)
+        check_regime(Regime(row.regime), row.entered_into)
     except InvalidValue as exc:
         raise exc.located(row.ref) from None
 

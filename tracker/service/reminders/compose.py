@@ -14,8 +14,8 @@ from sqlalchemy import select
 from tracker.domain.reminders import is_escalation, nag_count, nags_left, recipients_for
 from tracker.domain.types import FACT_KINDS, MilestoneKind
 from tracker.domain.wording import (
+    decision_label,
     done_by_id_command,
-    kind_label,
     snooze_command,
 )
 from tracker.mail.model import DecisionLink, GapRow, ReminderEmail
@@ -74,7 +74,7 @@ def _email(
         provider=row.provider,
         contract_end=row.end_date,
         kind=kind.value,
-        kind_label=kind_label(kind),
+        kind_label=decision_label(kind),
         milestone_title=milestone.title,
         milestone_note=milestone.note,
         due=reminder.milestone_due,

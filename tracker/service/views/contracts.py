@@ -28,7 +28,13 @@ from tracker.domain.milestones import (
     snooze_holds,
 )
 from tracker.domain.staffing import StaffingRisk, staffing_risk
-from tracker.domain.types import FACT_KINDS, FinancialYear, MilestoneKind, MilestoneStatus
+from tracker.domain.types import (
+    FACT_KINDS,
+    STATUTORY_KINDS,
+    FinancialYear,
+    MilestoneKind,
+    MilestoneStatus,
+)
 from tracker.domain.wording import close_command
 from tracker.service.app import App
 from tracker.service.contracts import load_contract
@@ -66,6 +72,8 @@ class MilestoneView:
     command: str | None
     snoozed_until: date | None = None
     snooze_note: str | None = None
+    #: A duty the law imposes (the Procurement Act 2023's notices), not only good practice.
+    statutory: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +91,11 @@ class ContractSummary:
     watchers: tuple[str, ...]
     intervention_months: int | None
     notes: str | None
+    #: The procurement law it was let under (pa2023, pcr2015, none), light-touch or not,
+    #: and the day it was entered into: the Procurement Act 2023's notices run from them.
+    regime: str
+    light_touch: bool
+    entered_into: date | None
     #: The contract's version: what a change sends back as ``--if-version``.
     version: int
     #: Set when it ended before its end date (terminated, decommissioned, set aside).
@@ -215,6 +228,7 @@ def milestone_views(row: ContractRow, today: date) -> list[MilestoneView]:
                 ),
                 snoozed_until=m.snoozed_until if snoozed else None,
                 snooze_note=m.snooze_note if snoozed else None,
+                statutory=kind in STATUTORY_KINDS,
             )
         )
     views.sort(key=lambda v: (v.due, v.kind.value, v.id))
