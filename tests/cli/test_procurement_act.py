@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cli import Result, in_process, isolate
+from support.cli import Result, error_line, in_process, isolate, ok
 
 Run = Callable[..., Result]
 NOW = "2025-03-03"
@@ -38,18 +38,6 @@ def run(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
         return in_process(["--db", db_url, "--now", now, *args])
 
     return cli
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0 and result.err == "", result
-    return result
-
-
-def error_line(result: Result) -> str:
-    assert result.code == 1, result
-    assert "Traceback" not in result.err + result.out, result
-    assert result.err.startswith("Error: ") and result.err.count("\n") == 1, result
-    return result.err.rstrip("\n")
 
 
 def notices(run: Run) -> dict[tuple[str, str], tuple[str, str]]:
@@ -226,3 +214,30 @@ def test_edit_to_pa2023_without_entered_into_and_change_notice_outside_the_act(r
     line = error_line(run("milestone", "add", "X-1", "change_notice", "--before", "1/6/2025"))
     assert "Procurement Act 2023" in line and "X-1 is none" in line
     assert ok(run("show", "X-1", "--json")).out == before
+
+
+def test_the_notices_reach_the_calendar_the_list_and_the_digest_as_statutory_duties(
+    run: Run, tmp_path: Path
+) -> None:
+    from icalendar import Calendar
+
+    ok(run(*ADD))
+    feed = tmp_path / "act.ics"
+    ok(run("calendar", "--out", str(feed), "--ref", REF))
+    events = {
+        str(e.get("summary")): e.decoded("dtstart")
+        for e in Calendar.from_ical(feed.read_bytes()).walk("VEVENT")
+    }
+    details = [s for s in events if "Contract details notice" in s]
+    assert len(details) == 1, events
+    assert str(events[details[0]]) == "2025-04-01"
+    assert any("s.53(3)" in s for s in events), events  # the copy of the contract
+
+    listed = json.loads(ok(run("list", "--json")).out)
+    kinds = {m["kind"] for c in listed for m in c["milestones"]}
+    assert {"contract_details_notice", "contract_publication", "termination_notice"} <= kinds
+
+    preview = tmp_path / "digests"
+    ok(run("digest", "--preview", str(preview), now="2025-03-10"))
+    text = (preview / "olivia@example.org.txt").read_text()
+    assert "Contract details notice (statutory duty)" in text, text
