@@ -16,7 +16,7 @@ from tracker.errors import ConfigError
 from tracker.settings import Settings
 from tracker.web.tokens import Link, Purpose, issue
 
-MAKE_KEY = "python -c \"import secrets; print(secrets.token_urlsafe(32))\""
+MAKE_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 @dataclass(frozen=True)

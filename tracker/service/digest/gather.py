@@ -54,7 +54,6 @@ from tracker.domain.types import (
     MilestoneStatus,
 )
 from tracker.domain.wording import close_command, kind_label, snooze_command
-from tracker.service.links import Links, email_links
 from tracker.mail.model import (
     DecisionLink,
     DigestChange,
@@ -65,6 +64,7 @@ from tracker.mail.model import (
     GapRow,
 )
 from tracker.service.app import App
+from tracker.service.links import Links, email_links
 from tracker.store.domain_rows import (
     contract_of,
     cost_line,
