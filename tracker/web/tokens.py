@@ -11,6 +11,7 @@ itsdangerous's.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -118,6 +119,6 @@ def _link(purpose: Purpose, payload: Any, stamped: datetime) -> Link:
 
 
 def redact(token: str) -> str:
-    """The first characters of a token, for logs: enough to match two log lines, never
-    enough to use."""
-    return token[:8] + "…" if len(token) > 8 else "…"
+    """A token as logs show it: a short digest, enough to match two log lines about one
+    link, and nothing of the token itself (its start is the same for every link)."""
+    return "…" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:12]
