@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webelement import WebElement
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -142,6 +143,19 @@ axe.run(document, {resultTypes: ["violations"]})
 """
 
 
+_DATE_ORDER = """
+return new Intl.DateTimeFormat().formatToParts(new Date(2024, 8, 30))
+  .map((part) => part.type).filter((type) => type !== "literal");
+"""
+
+_OVERFLOWING = """
+const limit = window.innerWidth;
+return Array.from(document.body.querySelectorAll("*"))
+  .filter((el) => el.getBoundingClientRect().right > limit + 0.5 || el.scrollWidth > el.clientWidth)
+  .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${el.textContent.trim().slice(0, 60)}`);
+"""
+
+
 class Browser:
     """What the tests do with a page beyond Selenium's own calls."""
 
@@ -167,6 +181,21 @@ class Browser:
         )
         return value
 
+    def overflowing(self) -> list[str]:
+        """The elements reaching past the viewport's right edge, or whose content (a long
+        word) spills out of them: what to fix when :meth:`overflow_px` is not 0."""
+        found: list[str] = self.driver.execute_script(_OVERFLOWING)
+        return found
+
+    def type_date(self, element: WebElement, iso_day: str) -> None:
+        """Type a day into an ``<input type="date">`` as a user would: its fields come in
+        the browser's locale order (Debian's chromium without chromium-l10n is en-US,
+        month first), so the digits follow ``Intl``'s order of day, month and year."""
+        order: list[str] = self.driver.execute_script(_DATE_ORDER)
+        year, month, day = iso_day.split("-")
+        digits = {"year": year, "month": month, "day": day}
+        element.send_keys("".join(digits[part] for part in order))
+
     def screenshot(self, name: str, directory: Path = SCREENSHOTS) -> Path:
         """The whole page at the current width as ``directory/NAME.png``."""
         metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
@@ -182,13 +211,15 @@ class Browser:
         return path
 
     def screenshots(self, name: str, *, narrow: bool = False) -> list[Path]:
-        """``NAME.png`` at 1280 px and, with ``narrow``, ``NAME-320.png`` at 320 px
-        (the width is back at 1280 afterwards)."""
+        """``NAME.png`` at 1280 px and, with ``narrow``, ``NAME-320.png`` at 320 px;
+        the page is back at the width it had afterwards."""
+        before = self.width()
+        self.set_width(WIDE)
         paths = [self.screenshot(name)]
         if narrow:
             self.set_width(NARROW)
-            paths.append(self.screenshot(f"{name}-320"))
-            self.set_width(WIDE)
+            paths.append(self.screenshot(f"{name}-{NARROW}"))
+        self.set_width(before)
         return paths
 
     def axe(self) -> list[Violation]:

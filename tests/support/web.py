@@ -1,157 +1,145 @@
-"""``tracker serve`` as a real subprocess (uvicorn on 127.0.0.1, a free port) for tests
-that follow links from captured emails with an HTTP client or a browser.
+"""A real ``tracker serve`` in a subprocess on 127.0.0.1, the links in captured emails,
+and a dump of every table to show that something changed nothing.
 
-:func:`serving` starts ``python -m tracker --db URL serve --host 127.0.0.1 --port P``
-with the environment it is given (``TRACKER_BASE_URL`` and ``TRACKER_SECRET_KEY`` must be
-the ones the emails were sent with, or their links do not verify), waits until
-``/healthz`` answers 200, and stops the server afterwards; on a failed start the
-server's own output is in the error.
-
-:func:`html_of` and :func:`links_in` read a captured email the way its recipient's mail
-client shows it: the HTML part, and its links by their visible text ("Mark done").
+Shared by the web tests and the browser tests (tests/support/browser.py builds on
+:class:`Served`): start one with :func:`start_serve`, stop it with ``served.stop()``.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage
-from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
-from support.processes import tracker_argv
+import httpx
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from support.processes import run_in_thread, tracker_argv, wait_until
 from support.smtp import free_port
 
-#: The browser scenario: the demo's Lancashire seed imported as of its decision date,
-#: 2 Sep 2024, and mail sent on Monday 16 Sep 2024, when LANCS-DRIVE's extension notice
-#: (due 30 Sep) is two weeks away: a reminder to its owner and its sponsor.
-SCENARIO_IMPORTED = "2024-09-02"
-SCENARIO_DIGEST_AT = "2024-09-16 08:00"
-SCENARIO_SEND_AT = "2024-09-16 09:00"
-#: A secret for tests only (``serve`` refuses to start without one).
-TEST_SECRET_KEY = "test-secret-key-for-the-browser-tests-only-0123456789"
-STARTUP_TIMEOUT = 30.0
+#: A signing key for tests (32 characters; never a real one).
+SECRET = "test-secret-key-0123456789abcdefghij"
+
+#: The link lines of a text part: ``Mark done: URL``, ``Snooze: URL``, ``Digest settings: URL``.
+_LINK_LINE = re.compile(r"(Mark done|Snooze|Digest settings):\s+(\S+)")
+_HREF = re.compile(r'<a[^>]*href="([^"]+)"[^>]*>\s*(Mark done|Snooze|Digest settings)\s*</a>')
 
 
-@dataclass(frozen=True)
-class WebServer:
-    """A running ``tracker serve``: where it listens and its output file."""
-
-    url: str
-    process: subprocess.Popen[bytes]
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    base_url: str
     log: Path
+    env: dict[str, str] = field(default_factory=dict)
 
-    def output(self) -> str:
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def base_url_for(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
+def web_env(env: Mapping[str, str], port: int) -> dict[str, str]:
+    """``env`` with the base URL of a server on ``port`` and the test signing key."""
+    return {
+        **env,
+        "TRACKER_BASE_URL": f"http://127.0.0.1:{port}",
+        "TRACKER_SECRET_KEY": SECRET,
+    }
 
 
-def healthz(url: str) -> int | None:
-    """The status of ``GET url/healthz``, or None when nothing answers yet."""
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            status: int = response.status
-            return status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
-
-
-def _wait_healthy(server: WebServer, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise AssertionError(
-                f"tracker serve exited with {server.process.returncode}:\n{server.output()}"
-            )
-        if healthz(server.url) == 200:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"tracker serve not healthy after {timeout}s:\n{server.output()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        with suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
-
-
-@contextmanager
-def serving(
-    db_url: str,
-    *,
-    env: Mapping[str, str],
-    cwd: Path,
-    port: int | None = None,
-    timeout: float = STARTUP_TIMEOUT,
-) -> Iterator[WebServer]:
-    """``tracker serve`` on ``port`` (a free one by default) until the block ends."""
-    port = port or free_port()
+def start_serve(url: str, env: Mapping[str, str], cwd: Path, *, port: int, now: str) -> Served:
+    """``tracker --db url --now now serve --port port``, waited for until /healthz is 200."""
     log = cwd / f"serve-{port}.log"
-    argv = tracker_argv(db_url, "serve", "--host", "127.0.0.1", "--port", str(port))
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            argv, env=dict(env), cwd=cwd, stdout=sink, stderr=subprocess.STDOUT
-        )
-    server = WebServer(url=base_url_for(port), process=process, log=log)
+    handle = log.open("w", encoding="utf-8")
+    process = subprocess.Popen(
+        tracker_argv(url, "serve", "--port", str(port), now=now),
+        env=dict(env),
+        cwd=cwd,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    served = Served(process=process, base_url=f"http://127.0.0.1:{port}", log=log, env=dict(env))
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"tracker serve exited {process.returncode}:\n{served.log_text()}")
+        try:
+            return httpx.get(f"{served.base_url}/healthz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
     try:
-        _wait_healthy(server, timeout)
-        yield server
-    finally:
-        _stop(process)
+        wait_until(healthy, 60, "tracker serve to answer /healthz")
+    except BaseException:
+        served.stop()
+        raise
+    return served
 
 
-def html_of(message: EmailMessage) -> str:
-    """The text/html part of a captured message."""
-    part = message.get_body(preferencelist=("html",))
-    assert part is not None, f"no HTML part in {message['Subject']!r}"
-    content: str = part.get_content()
-    return content
+def serve_port() -> int:
+    return free_port()
 
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[tuple[str, str]] = []
-        self._href: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._href, self._text = dict(attrs).get("href"), []
-
-    def handle_data(self, data: str) -> None:
-        if self._href is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._href is not None:
-            self.links.append((" ".join("".join(self._text).split()), self._href))
-            self._href = None
+def text_part(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
 
 
-def links_in(html: str) -> list[tuple[str, str]]:
-    """Every ``<a href>`` of an HTML document as (visible text, href), in order."""
-    parser = _Links()
-    parser.feed(html)
-    return parser.links
+def html_part(message: EmailMessage) -> str:
+    part = message.get_body(("html",))
+    assert part is not None
+    return str(part.get_content())
 
 
-def link_named(html: str, text: str) -> str:
-    """The href of the one link whose visible text is ``text`` (fails on none or several)."""
-    hrefs = [href for label, href in links_in(html) if label == text]
-    assert len(hrefs) == 1, f"expected one {text!r} link, found {links_in(html)}"
-    return hrefs[0]
+def links(message: EmailMessage) -> dict[str, str]:
+    """``{"Mark done": url, ...}`` from the text part; the HTML part must offer the same."""
+    in_text = {label: url for label, url in _LINK_LINE.findall(text_part(message))}
+    in_html = {label: url.replace("&amp;", "&") for url, label in _HREF.findall(html_part(message))}
+    assert in_text == in_html, (in_text, in_html)
+    return in_text
+
+
+def dump_tables(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (alembic_version included), sorted: equal dumps mean the
+    database was not changed."""
+
+    async def read() -> dict[str, list[tuple[Any, ...]]]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+                tables = {}
+                for name in sorted(names):
+                    rows = (await conn.execute(text(f'SELECT * FROM "{name}"'))).all()
+                    tables[name] = sorted((tuple(r) for r in rows), key=repr)
+                return tables
+        finally:
+            await engine.dispose()
+
+    return run_in_thread(read(), name="dump-tables")
+
+
+def run_sql(url: str, statement: str) -> list[tuple[Any, ...]]:
+    async def go() -> list[tuple[Any, ...]]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return [tuple(r) for r in (await conn.execute(text(statement))).all()]
+        finally:
+            await engine.dispose()
+
+    return run_in_thread(go(), name="run-sql")
