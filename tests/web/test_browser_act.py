@@ -12,29 +12,27 @@ at 320 px, and is screenshotted into docs/screenshots/.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SERVER_NOW, Site
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from support.browser import NARROW, Browser
-from support.cli import LANCS, LANCS_SEED, sqlite_db_url
+from support.cli import LANCS
 from support.people import LANCS_OWNER
-from support.processes import clean_env, run_tracker
-from support.smtp import ThreadedSmtpServer
-from support.web import Served, links, serve_port, start_serve, web_env
+from support.web import links
 
-pytestmark = pytest.mark.browser
+#: The browser runs against the demo's kind of database, SQLite (tests/web/test_serve.py
+#: covers both backends over HTTP); ``site`` (tests/web/conftest.py) serves the
+#: Lancashire seed as of Monday 16 Sep 2024, 10:00.
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
-#: Imported on the day of decision 20/2024; the reminders go out on Monday 16 Sep 2024,
-#: two weeks before the extension notice is due (30 Sep); the owner acts an hour later.
-IMPORTED = "2024-09-02"
+#: The reminders go out at 09:00 that Monday, two weeks before the extension notice is
+#: due (30 Sep); the owner acts on the web an hour later.
 SENT_AT = "2024-09-16 09:00"
-ACTED_AT = "2024-09-16 10:00"
 KIND = "extension_notice"
 DONE_NOTE = "Decision 21/2024: option activated, contract runs to 31 Mar 2026"
 SNOOZE_NOTE = "Waiting for the Home Office grant letter"
@@ -43,19 +41,14 @@ SNOOZE_UNTIL = "2024-09-30"
 
 @dataclass
 class Scene:
-    """The served app and the links of the owner's extension-notice reminder."""
+    """The served site and the links of the owner's extension-notice reminder."""
 
-    db_url: str
-    env: dict[str, str]
-    cwd: Path
+    site: Site
     links: dict[str, str]
 
     def milestone(self) -> dict[str, Any]:
         """The extension notice as ``tracker show --json`` reports it now."""
-        shown = run_tracker(
-            self.db_url, "show", LANCS, "--json", env=self.env, cwd=self.cwd, now=ACTED_AT
-        )
-        assert shown.code == 0, shown
+        shown = self.site.tracker("show", LANCS, "--json", now=SERVER_NOW)
         found: list[dict[str, Any]] = [
             m for m in json.loads(shown.out)["summary"]["milestones"] if m["kind"] == KIND
         ]
@@ -64,26 +57,14 @@ class Scene:
 
 
 @pytest.fixture
-def scene(tmp_path: Path, smtp: ThreadedSmtpServer) -> Iterator[Scene]:
-    db_url = sqlite_db_url(tmp_path / "tracker.db")
-    port = serve_port()
-    smtp_settings = {
-        "TRACKER_SMTP_HOST": smtp.host,
-        "TRACKER_SMTP_PORT": str(smtp.port),
-        "TRACKER_SMTP_SECURITY": "none",
-    }
-    env = web_env(clean_env(tmp_path, **smtp_settings), port)
-    for args, now in ((("import", str(LANCS_SEED)), IMPORTED), (("send",), SENT_AT)):
-        result = run_tracker(db_url, *args, env=env, cwd=tmp_path, now=now)
-        assert result.code == 0, result
+def scene(site: Site) -> Scene:
+    site.tracker("send", now=SENT_AT)
     [reminder] = [
-        m for m in smtp.messages if m.rcpt_tos == (LANCS_OWNER,) and "Extension notice" in m.subject
+        m
+        for m in site.smtp.messages
+        if m.rcpt_tos == (LANCS_OWNER,) and "Extension notice" in m.subject
     ]
-    served: Served = start_serve(db_url, env, tmp_path, port=port, now=ACTED_AT)
-    try:
-        yield Scene(db_url=db_url, env=env, cwd=tmp_path, links=links(reminder.message))
-    finally:
-        served.stop()
+    return Scene(site=site, links=links(reminder.message))
 
 
 def _heading(browser: Browser) -> str:
