@@ -9,6 +9,8 @@
   screenshots of real pages.
 * :meth:`Browser.axe` -- axe-core's violations of impact serious or critical (what
   WCAG 2.2 AA work must clear; minor and moderate findings are left to review).
+* :meth:`Browser.tab_to` and :meth:`Browser.keys` -- reach and use a control by
+  keyboard alone (WCAG 2.1.1).
 * :meth:`Browser.overflow_px` -- how far the page is wider than its viewport (the
   320-px reflow check: WCAG 1.4.10 allows no horizontal scrolling at 320 CSS px).
 
@@ -31,6 +33,8 @@ from typing import Any
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
 REPO = Path(__file__).resolve().parents[2]
@@ -186,6 +190,24 @@ class Browser:
         word) spills out of them: what to fix when :meth:`overflow_px` is not 0."""
         found: list[str] = self.driver.execute_script(_OVERFLOWING)
         return found
+
+    def tab_to(self, element: WebElement, limit: int = 40) -> list[str]:
+        """Press Tab from the top of the page until ``element`` has the focus, as a
+        keyboard user would; returns what had the focus on the way (fails after
+        ``limit`` presses: the element cannot be reached by keyboard)."""
+        self.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+        visited: list[str] = []
+        for _ in range(limit):
+            ActionChains(self.driver).send_keys(Keys.TAB).perform()
+            active = self.driver.switch_to.active_element
+            visited.append(f"{active.tag_name}#{active.get_attribute('id') or ''}")
+            if active == element:
+                return visited
+        raise AssertionError(f"not reached by {limit} presses of Tab: {visited}")
+
+    def keys(self, *keys: str) -> None:
+        """Type into whatever has the focus."""
+        ActionChains(self.driver).send_keys(*keys).perform()
 
     def type_date(self, element: WebElement, iso_day: str) -> None:
         """Type a day into an ``<input type="date">`` as a user would: its fields come in

@@ -2,8 +2,8 @@
 
 A real ``tracker send`` delivers the Lancashire reminders to aiosmtpd; a real
 ``tracker serve`` runs in a subprocess; headless chromium opens the captured
-reminder's "Mark done" (at 1280 px) and "Snooze" (at 320 px) links, fills in the form,
-presses the button and reads the result page. ``tracker show --json`` then shows the
+reminder's "Mark done" (at 1280 px, by keyboard alone) and "Snooze" (at 320 px) links,
+fills in the form, presses the button and reads the result page. ``tracker show --json`` then shows the
 milestone done with the note typed, or snoozed to the day typed. Each confirm and
 result page passes axe-core (no serious or critical violation), does not scroll sideways
 at 320 px, and is screenshotted into docs/screenshots/.
@@ -12,12 +12,15 @@ at 320 px, and is screenshotted into docs/screenshots/.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from conftest import SERVER_NOW, Site
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from support.browser import NARROW, Browser
@@ -84,10 +87,23 @@ def _check_page(browser: Browser, name: str) -> None:
     browser.set_width(width)
 
 
-def _submit(browser: Browser) -> None:
+def _by_keyboard(browser: Browser) -> Callable[[WebElement], None]:
+    def press(button: WebElement) -> None:
+        browser.tab_to(button)
+        browser.keys(Keys.ENTER)
+
+    return press
+
+
+def _submit(browser: Browser, press: Callable[[WebElement], None] | None = None) -> None:
+    """Press the form's one submit button (a click, or ``press``) and wait for the page
+    the POST answers with."""
     [button] = browser.driver.find_elements(By.CSS_SELECTOR, "form[method=post] button")
     assert button.get_attribute("type") == "submit"
-    button.click()
+    if press is None:
+        button.click()
+    else:
+        press(button)
     WebDriverWait(browser.driver, 15).until(
         expected_conditions.staleness_of(button), "the result page after the POST"
     )
@@ -100,8 +116,11 @@ def test_mark_done_from_the_reminder_in_chromium(browser: Browser, scene: Scene)
     _check_page(browser, "confirm-done")
     assert scene.milestone()["status"] == "open", "opening the link changed the milestone"
 
-    browser.driver.find_element(By.ID, "note").send_keys(DONE_NOTE)
-    _submit(browser)
+    # By keyboard alone: Tab to the note, type, Tab to the button, Enter.
+    note = browser.driver.find_element(By.ID, "note")
+    browser.tab_to(note)
+    browser.keys(DONE_NOTE)
+    _submit(browser, press=_by_keyboard(browser))
 
     assert _heading(browser).startswith("Marked done"), _heading(browser)
     _check_page(browser, "result-done")
