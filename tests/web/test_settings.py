@@ -63,3 +63,18 @@ async def test_healthz_is_503_when_the_schema_is_not_current(
     assert response.text.startswith("schema at none, expected ")
     assert response.text.count("\n") == 1
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_same_snooze_twice_changes_nothing(seeded: Runner, db_path: Path) -> None:
+    """What makes a form sent twice harmless is the service's rule, so the CLI has it too."""
+    from support.cli import dump
+
+    args = ("--now", "2024-09-02", "milestone", "snooze", "LANCS-DRIVE", "extension_notice")
+    first = seeded(*args, "--until", "20/9/2024", "--note", "board")
+    assert first.code == 0, first
+    before = dump(db_path)
+    again = seeded(*args, "--until", "20/9/2024", "--note", "board")
+    assert again.code == 1 and "already snoozed until 20 Sep 2024; nothing changed" in again.err
+    assert dump(db_path) == before
+    later = seeded(*args, "--until", "27/9/2024")
+    assert later.code == 0, later
