@@ -95,6 +95,11 @@ def test_wheel_contents(wheel: Path) -> None:
 
     assert any(n.startswith("tracker/templates/") and not n.endswith("/") for n in names), names
     assert "tracker/config/policy.toml" in names
+    # The web app's pages and stylesheet ship like the emails' templates.
+    for page in ("base.html", "confirm.html", "result.html", "notice.html", "digest.html"):
+        assert f"tracker/templates/web/{page}" in names, names
+    assert "tracker/templates/web/static/site.css" in names
+    assert "tracker/web/app.py" in names
     seeds = [n for n in names if n.startswith("tracker/config/seeds/") and n.endswith(".yaml")]
     assert seeds, "no tracker/config/seeds/*.yaml in the wheel"
     assert "tracker/jobs/__init__.py" in names
@@ -155,3 +160,5 @@ def test_demo_from_installed_wheel(wheel: Path, tmp_path: Path) -> None:
     for expected in ("LANCS-DRIVE", "PCC/D/2018/25", "£298,403.22", "£575,291.00"):
         assert expected in out, f"{expected!r} missing from `tracker demo` output:\n{out}"
     assert "staffing risk" in out.lower(), f"'staffing risk' missing:\n{out}"
+    # How to start the web app on the demo database, and one real link to try.
+    assert " serve --port 8080" in out and "http://127.0.0.1:8080/act/" in out, out

@@ -11,9 +11,10 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_path
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -62,8 +63,28 @@ class Settings(BaseSettings):
     #: Who makes the changes this process records, when ``--by`` is not given (the OS
     #: user when neither is): TRACKER_ACTOR.
     actor: str | None = Field(default=None, max_length=320)
+    #: The public address of `tracker serve` (https://tracker.example.org), used for the
+    #: links in emails; without it emails carry no links and stay as they were.
+    base_url: str | None = None
+    #: Signs the links in emails (TRACKER_SECRET_KEY). Never logged nor shown.
+    secret_key: SecretStr | None = None
+    #: How long a link in an email can be used (days).
+    link_valid_days: int = Field(default=60, ge=1, le=3650)
     #: Overrides of config/policy.toml, as a nested table ``[policy]`` in the TOML file.
     policy: dict[str, Any] = {}
+
+    @field_validator("base_url")
+    @classmethod
+    def _public_address(cls, value: str | None) -> str | None:
+        """An http(s) address with no query, kept without its trailing slash: every link
+        is ``{base_url}/act/...``, so the address must be one a mail client can open."""
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("is not an http(s) address such as https://tracker.example.org")
+        return url
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file in the user's data directory."""

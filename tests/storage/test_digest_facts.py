@@ -91,6 +91,7 @@ def _item(
         snooze_note=view.snooze_note,
         staffing_at_risk=summary.staffing.at_risk,
         decision_links=links,
+        milestone_id=view.id,
     )
 
 

@@ -28,6 +28,7 @@ from tracker.cli import (
     milestones,
     people,
     reminders,
+    serve,
 )
 from tracker.cli.common import GlobalOptions
 from tracker.cli.options import value_option
@@ -92,6 +93,7 @@ app.add_typer(lines.funding_group)
 app.add_typer(lines.cost_group)
 reminders.register(app)
 digest.register(app)
+serve.register(app)
 exports.register(app)
 app.add_typer(decisions.group)
 

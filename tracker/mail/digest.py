@@ -35,7 +35,21 @@ def build_digest(email: DigestEmail) -> OutgoingMessage:
     It carries the headers of every tracker email and no ``X-Tracker-Ref``: a digest is
     about many contracts, and naming one would mislead a reader's mail rules.
     """
-    return assemble_message(render_digest(email), email)
+    return assemble_message(render_digest(email), email, unsubscribe_headers(email))
+
+
+def unsubscribe_headers(email: DigestEmail) -> dict[str, str]:
+    """RFC 8058 one-click opt-out, when the digest has a settings link: a mail client's
+    "Unsubscribe" POSTs ``List-Unsubscribe=One-Click`` to it, which turns the digest off.
+
+    Only digests carry it: a reminder is about a decision, not a mailing list.
+    """
+    if not email.settings_url:
+        return {}
+    return {
+        "List-Unsubscribe": f"<{email.settings_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def counts_phrase(email: DigestEmail) -> str:

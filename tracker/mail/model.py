@@ -86,6 +86,11 @@ class ReminderEmail:
     nags_left: int = 0  # nags still to come after this one (a nag; 0: the last)
     is_escalation: bool = False  # the last nag's copy that tells the sponsor
     weeks_overdue: int = 0  # whole weeks overdue, as the escalation says it
+    #: Signed links to act from the email ("" without TRACKER_BASE_URL: no links shown).
+    done_url: str = ""
+    snooze_url: str = ""
+    #: Who to ask to have the reminders go to someone else (shown with the links).
+    ask_to_change: str = ""
 
 
 class Outcome(StrEnum):
@@ -122,6 +127,10 @@ class DigestItem:
     snooze_note: str | None = None
     staffing_at_risk: bool = False
     decision_links: tuple[DecisionLink, ...] = ()
+    milestone_id: int = 0
+    #: Signed links for the recipient ("" without TRACKER_BASE_URL).
+    done_url: str = ""
+    snooze_url: str = ""
 
     @property
     def overdue(self) -> bool:
@@ -178,6 +187,8 @@ class DigestEmail:
     ending: tuple[DigestContract, ...] = ()  # ending within 12 months
     changes: tuple[DigestChange, ...] = ()  # the last 7 days
     failures: tuple[DigestFailure, ...] = ()  # failed deliveries since the last digest
+    #: The person's signed digest settings link, also the List-Unsubscribe target ("": none).
+    settings_url: str = ""
 
     @property
     def is_empty(self) -> bool:

@@ -106,8 +106,13 @@ async def close_milestone(
     milestone_id: int | None,
     status: MilestoneStatus,
     note: str | None,
+    channel: str | None = None,
 ) -> str:
-    """Mark done or cancelled; the note is kept as the record of the decision."""
+    """Mark done or cancelled; the note is kept as the record of the decision.
+
+    ``channel`` says how the decision came in when not at the command line ("by X from
+    the email of 2 Sep 2024"): it goes into the change history with the note.
+    """
     async with app.session() as session:
         milestone = await _find(app, session, ref or "", kind, milestone_id)
         if milestone.status != MilestoneStatus.OPEN.value:
@@ -120,9 +125,9 @@ async def close_milestone(
         milestone.updated_at = app.now
         done = status == MilestoneStatus.DONE
         verb = "done" if done else "cancelled"
-        detail = f"{contract.ref}: {milestone.kind} due {format_uk(milestone.due)} {verb}"
-        if note:
-            detail += f" ({note})"
+        detail = _detail(
+            f"{contract.ref}: {milestone.kind} due {format_uk(milestone.due)} {verb}", channel, note
+        )
         event = EventKind.MILESTONE_DONE if done else EventKind.MILESTONE_CANCELLED
         session.add(record_event(contract, event, detail, app.now, milestone=milestone))
         await replan_contract(session, contract, app.policy, app.now, app.settings.mail_from)
@@ -138,11 +143,13 @@ async def snooze_milestone(
     milestone_id: int | None,
     until: date,
     note: str | None,
+    channel: str | None = None,
 ) -> str:
     """Hold a milestone's reminders and nags until ``until``; the due date does not move.
 
     Reminders that fall due while it is snoozed are not lost: when the snooze ends they
-    are due, and collapse into one message.
+    are due, and collapse into one message. The same snooze again (same day, same note,
+    as a form sent twice) changes nothing and says so.
     """
     if until <= app.today:
         raise InvalidValue(
@@ -154,14 +161,17 @@ async def snooze_milestone(
             raise InvalidOperation(
                 f"milestone: {milestone.id} is {milestone.status}; only open milestones can be snoozed"
             )
+        if milestone.snoozed_until == until and (note is None or note == milestone.snooze_note):
+            raise InvalidOperation(
+                f"milestone: {milestone.id} is already snoozed until {format_uk(until)}; nothing changed"
+            )
         contract = await session.get(ContractRow, milestone.contract_id)
         assert contract is not None
         milestone.snoozed_until = until
         milestone.snooze_note = note
         milestone.updated_at = app.now
-        detail = f"{contract.ref}: {milestone.kind} due {format_uk(milestone.due)} snoozed until {format_uk(until)}"
-        if note:
-            detail += f" ({note})"
+        what = f"{contract.ref}: {milestone.kind} due {format_uk(milestone.due)} snoozed until {format_uk(until)}"
+        detail = _detail(what, channel, note)
         event = record_event(
             contract, EventKind.MILESTONE_SNOOZED, detail, app.now, milestone=milestone
         )
@@ -170,3 +180,10 @@ async def snooze_milestone(
         await replan_contract(session, contract, app.policy, app.now, app.settings.mail_from)
         await session.commit()
     return detail
+
+
+def _detail(what: str, channel: str | None, note: str | None) -> str:
+    """The history line: what happened, how it came in (if not the CLI), then the note."""
+    if channel:
+        what += f" {channel}"
+    return f"{what} ({note})" if note else what

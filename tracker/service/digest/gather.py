@@ -64,6 +64,7 @@ from tracker.mail.model import (
     GapRow,
 )
 from tracker.service.app import App
+from tracker.service.links import Links, email_links
 from tracker.store.domain_rows import (
     contract_of,
     cost_line,
@@ -229,6 +230,7 @@ def _item(
         snooze_note=m.snooze_note if snoozed else None,
         staffing_at_risk=at_risk,
         decision_links=tuple(parts.links),
+        milestone_id=m.id,
     )
 
 
@@ -645,6 +647,7 @@ def compose(
         failures.extend(f for f in batch.failures.get(facts.id, ()) if f.at > since)
     overdue.sort(key=lambda i: (i.due, i.ref, i.kind))
     upcoming.sort(key=lambda i: (i.due, i.ref, i.kind))
+    links = email_links(app.settings, app.now)
     changes.sort(key=lambda c: c.at, reverse=True)
     failures.sort(key=lambda f: f.at, reverse=True)
     return DigestEmail(
@@ -654,11 +657,26 @@ def compose(
         recipient=person,
         period_label=period_label,
         frequency=frequency,
-        overdue=tuple(overdue),
-        upcoming=tuple(upcoming),
+        overdue=_linked(overdue, person, links),
+        upcoming=_linked(upcoming, person, links),
         funding=tuple(funding),
         staffing=tuple(staffing),
         ending=tuple(ending),
         changes=tuple(changes),
         failures=tuple(failures),
+        settings_url=links.digest_settings(person) if links else "",
     )
+
+
+def _linked(items: list[DigestItem], person: str, links: Links | None) -> tuple[DigestItem, ...]:
+    """The items with the person's own Mark done and Snooze links (the facts are shared
+    between people; a link is signed for one of them)."""
+    if links is None:
+        return tuple(items)
+    linked = []
+    for item in items:
+        actions = links.actions(person, item.milestone_id, MilestoneKind(item.kind), item.due)
+        if actions is not None:
+            item = replace(item, done_url=actions.done, snooze_url=actions.snooze)
+        linked.append(item)
+    return tuple(linked)

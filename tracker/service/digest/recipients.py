@@ -38,3 +38,12 @@ async def set_recipient(app: App, email: str, frequency: str, at: str | None) ->
     if frequency == "off":
         return f"{email}: no digest"
     return f"{email}: {frequency} digest{when}"
+
+
+async def digest_frequency(app: App, email: str) -> str:
+    """How often ``email`` gets the digest now: their own setting, else the default."""
+    from tracker.service.digest.gather import schedules
+
+    async with app.session() as session:
+        found = await schedules(session, app, [email])
+    return found[email].frequency

@@ -7,6 +7,7 @@ The sweep claims rows (``tracker.store.outbox``); this fills one
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from tracker.domain.wording import (
 )
 from tracker.mail.model import DecisionLink, GapRow, ReminderEmail
 from tracker.service.app import App
+from tracker.service.links import Links, email_links
 from tracker.service.reminders.policy import contract_policy
 from tracker.service.views.contracts import ContractSummary, MilestoneView, summarise
 from tracker.store.models import ContractRow
@@ -40,10 +42,34 @@ async def build_emails(app: App, claimed: Sequence[DueReminder]) -> list[Reminde
         statement = select(ContractRow).where(ContractRow.id.in_(contract_ids))
         contracts = {row.id: row for row in (await session.execute(statement)).scalars()}
         summaries = {cid: summarise(row, app) for cid, row in contracts.items()}
-    return [
+    links = email_links(app.settings, app.now)
+    emails = [
         _email(app, reminder, contracts[reminder.contract_id], summaries[reminder.contract_id])
         for reminder in claimed
     ]
+    if links is None:
+        return emails
+    return [
+        with_links(email, reminder, links, contracts[reminder.contract_id])
+        for email, reminder in zip(emails, claimed, strict=True)
+    ]
+
+
+def with_links(
+    email: ReminderEmail, reminder: DueReminder, links: Links, row: ContractRow
+) -> ReminderEmail:
+    """The reminder with its Mark done and Snooze links, and who to ask to change the owner
+    (the sponsor, for the owner; whoever runs the tracker, for the sponsor)."""
+    actions = links.actions(
+        reminder.recipient, reminder.milestone_id, MilestoneKind(email.kind), reminder.milestone_due
+    )
+    ask = row.sponsor if row.sponsor and row.sponsor != reminder.recipient else ""
+    return dataclasses.replace(
+        email,
+        done_url=actions.done if actions else "",
+        snooze_url=actions.snooze if actions else "",
+        ask_to_change=ask or "whoever runs contract-tracker for your organisation",
+    )
 
 
 def _commands(app: App, milestone: MilestoneView) -> tuple[str, str]:

@@ -1,0 +1,73 @@
+"""The web app: routes, the security and logging wrappers, and /healthz.
+
+``create_app`` takes the App that ``tracker serve`` built (settings, policy, database,
+``--now``) and returns the ASGI app uvicorn runs. The wrappers sit outside Starlette so
+that every response, a 404 or a 500 included, carries the security headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from tracker.service.app import App
+from tracker.service.links import secret_key
+from tracker.store.schema import current_revision, head_revision
+from tracker.web import actions, digest
+from tracker.web.context import WebContext
+from tracker.web.pages import stylesheet
+from tracker.web.security import AccessLog, SecurityHeaders
+
+
+async def healthz(request: Request) -> Response:
+    """200 when the database answers and its schema is current; else 503 and one line."""
+    ctx: WebContext = request.app.state.web
+    try:
+        current = await current_revision(ctx.base.engine)
+    except Exception as exc:  # any failure to reach the database is "not healthy"
+        return PlainTextResponse(f"database unreachable ({type(exc).__name__})\n", 503)
+    head = head_revision()
+    if current != head:
+        return PlainTextResponse(f"schema at {current or 'none'}, expected {head}\n", 503)
+    return PlainTextResponse("ok\n")
+
+
+async def _stylesheet(_request: Request) -> Response:
+    return stylesheet()
+
+
+def create_app(base: App) -> ASGIApp:
+    """The ASGI app over ``base``'s database; refuses (ConfigError) without a secret key
+    or a base URL, since every page is reached from a signed link to that address."""
+    from tracker.errors import ConfigError
+
+    secret = secret_key(base.settings)
+    if not base.settings.base_url:
+        raise ConfigError(
+            "TRACKER_BASE_URL is not set: set it to the public address of this web app "
+            "(e.g. https://tracker.example.org), which the links in emails point to"
+        )
+    web = WebContext(base=base, secret=secret, base_url=base.settings.base_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await base.close()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/static/site.css", _stylesheet, methods=["GET"]),
+        Route("/act/{token}", actions.show, methods=["GET"]),
+        Route("/act/{token}", actions.record, methods=["POST"]),
+        Route("/digest/{token}", digest.show, methods=["GET"]),
+        Route("/digest/{token}", digest.save, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.web = web
+    return SecurityHeaders(AccessLog(app))
