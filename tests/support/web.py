@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,8 +19,9 @@ import httpx
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from support.cli import Result
 from support.processes import run_in_thread, tracker_argv, wait_until
-from support.smtp import free_port
+from support.smtp import ThreadedSmtpServer, free_port
 
 #: A signing key for tests (32 characters; never a real one).
 SECRET = "test-secret-key-0123456789abcdefghij"
@@ -48,6 +49,17 @@ class Served:
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@dataclass
+class Site:
+    """A database with a real ``tracker serve`` on it, the SMTP server its emails go to,
+    and ``tracker(...)`` to run the CLI on the same database and settings."""
+
+    url: str  # the database
+    served: Served
+    smtp: ThreadedSmtpServer
+    tracker: Callable[..., Result]
 
 
 def web_env(env: Mapping[str, str], port: int) -> dict[str, str]:

@@ -3,28 +3,19 @@ server, and a real ``tracker serve`` on 127.0.0.1 with the links pointing at it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.cli import LANCS_SEED, Result
 from support.processes import clean_env, run_tracker
 from support.smtp import ThreadedSmtpServer
-from support.web import Served, serve_port, start_serve, web_env
+from support.web import Site, serve_port, start_serve, web_env
 
 #: The seed is imported on the day of decision 20/2024; the web app runs on 16 Sep 2024,
 #: the Monday its publication is overdue and its extension notice is 14 days off.
 IMPORTED = "2024-09-02"
 SERVER_NOW = "2024-09-16 10:00"
-
-
-@dataclass
-class Site:
-    url: str  # the database
-    served: Served
-    smtp: ThreadedSmtpServer
-    tracker: Callable[..., Result]
 
 
 @pytest.fixture

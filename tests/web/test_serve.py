@@ -14,9 +14,8 @@ from email.message import EmailMessage
 
 import httpx
 import pytest
-from conftest import Site
 from support.people import LANCS_OWNER, LANCS_SPONSOR
-from support.web import SECRET, dump_tables, links, run_sql
+from support.web import SECRET, Site, dump_tables, links, run_sql
 
 from tracker.web.tokens import ACTIONS, Link, Purpose, issue, verify
 

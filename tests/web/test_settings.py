@@ -78,3 +78,17 @@ def test_the_same_snooze_twice_changes_nothing(seeded: Runner, db_path: Path) ->
     assert dump(db_path) == before
     later = seeded(*args, "--until", "27/9/2024")
     assert later.code == 0, later
+
+
+def test_a_base_url_without_a_key_stops_sending_before_any_claim(
+    seeded: Runner, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from support.cli import dump
+
+    monkeypatch.setenv("TRACKER_BASE_URL", "https://tracker.example.org")
+    monkeypatch.setenv("TRACKER_OUTBOX_DIR", str(db_path.parent / "outbox"))
+    before = dump(db_path)
+    for command in ("send", "digest"):
+        result = seeded("--now", "2024-09-16 09:00", command)
+        assert result.code == 1 and "TRACKER_SECRET_KEY is not set" in result.err, result
+    assert dump(db_path) == before

@@ -22,9 +22,10 @@ def serve(
 ) -> None:
     """Serve the pages the links in emails open (Mark done, Snooze, Digest settings).
 
-    Needs TRACKER_BASE_URL (the public address in the links) and TRACKER_SECRET_KEY (signs
-    them). Stateless: several instances can run behind a proxy on one PostgreSQL
-    database. GET /healthz answers 200 when the database is reachable and current.
+    Needs TRACKER_BASE_URL (the public address in the links) and
+    TRACKER_SECRET_KEY (signs them). Stateless: several instances can run behind
+    a proxy on one PostgreSQL database. GET /healthz answers 200 when the
+    database is reachable and its schema current.
 
     Example: tracker serve --host 127.0.0.1 --port 8080
     """

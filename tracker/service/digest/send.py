@@ -32,6 +32,7 @@ from tracker.service.digest.gather import (
     load_batch,
     schedules,
 )
+from tracker.service.links import email_links
 from tracker.service.outbox import Batch, deliver
 from tracker.store.models import DigestRow
 from tracker.store.outbox import ClaimedDigest, OutboxStatus, claim_digests
@@ -168,6 +169,8 @@ async def send_digests(
     should_stop: Callable[[], bool] | None = None,
 ) -> DigestReport:
     """Plan, claim and send every digest due now (for everyone, or ``only`` these people)."""
+    # A base URL without a signing key fails here, before anything is claimed.
+    email_links(app.settings, app.now)
     stop = should_stop or (lambda: False)
     report = DigestReport(planned=await plan_digests(app, only))
     lease = timedelta(seconds=app.settings.lease_seconds)

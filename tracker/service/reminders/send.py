@@ -26,6 +26,7 @@ from tracker.mail.model import ReminderEmail
 from tracker.mail.reminder import build_reminder, render_reminder
 from tracker.mail.transport import Transport
 from tracker.service.app import App
+from tracker.service.links import email_links
 from tracker.service.outbox import Batch, deliver
 from tracker.service.reminders.compose import build_emails
 from tracker.service.reminders.nags import nags_due, plan_nags
@@ -85,6 +86,8 @@ async def sweep(
 ) -> SweepReport:
     """Send everything due at ``app.now``; returns what happened to each message
     (only counted, not kept, when ``keep_results`` is false: see ``SweepReport``)."""
+    # A base URL without a signing key fails here, before anything is claimed.
+    email_links(app.settings, app.now)
     me = instance or instance_name()
     report = SweepReport()
     async with app.session() as session:
