@@ -26,6 +26,11 @@ from support.smtp import ThreadedSmtpServer, free_port
 #: A signing key for tests (32 characters; never a real one).
 SECRET = "test-secret-key-0123456789abcdefghij"
 
+#: The web tests' seed is imported on the day of decision 20/2024; the web app runs on
+#: 16 Sep 2024, the Monday its publication is overdue and its extension notice 14 days off.
+IMPORTED = "2024-09-02"
+SERVER_NOW = "2024-09-16 10:00"
+
 #: The link lines of a text part: ``Mark done: URL``, ``Snooze: URL``, ``Digest settings: URL``.
 _LINK_LINE = re.compile(r"(Mark done|Snooze|Digest settings):\s+(\S+)")
 _HREF = re.compile(r'<a[^>]*href="([^"]+)"[^>]*>\s*(Mark done|Snooze|Digest settings)\s*</a>')

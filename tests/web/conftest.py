@@ -10,12 +10,7 @@ import pytest
 from support.cli import LANCS_SEED, Result
 from support.processes import clean_env, run_tracker
 from support.smtp import ThreadedSmtpServer
-from support.web import Site, serve_port, start_serve, web_env
-
-#: The seed is imported on the day of decision 20/2024; the web app runs on 16 Sep 2024,
-#: the Monday its publication is overdue and its extension notice is 14 days off.
-IMPORTED = "2024-09-02"
-SERVER_NOW = "2024-09-16 10:00"
+from support.web import IMPORTED, SERVER_NOW, Site, serve_port, start_serve, web_env
 
 
 @pytest.fixture

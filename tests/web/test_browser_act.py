@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import SERVER_NOW, Site
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
@@ -26,7 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from support.browser import NARROW, Browser
 from support.cli import LANCS
 from support.people import LANCS_OWNER
-from support.web import links
+from support.web import SERVER_NOW, Site, links
 
 #: The browser runs against the demo's kind of database, SQLite (tests/web/test_serve.py
 #: covers both backends over HTTP); ``site`` (tests/web/conftest.py) serves the

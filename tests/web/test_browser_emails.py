@@ -16,13 +16,12 @@ from support.browser import Browser, violations_from
 from support.cli import LANCS_SEED, Result, TrackerEnv
 from support.people import LANCS_OWNER
 from support.smtp import Received, ThreadedSmtpServer
-from support.web import SECRET, html_part
+from support.web import IMPORTED, SECRET, html_part
 
 pytestmark = pytest.mark.browser
 
-#: The demo's Lancashire seed as of its decision (2 Sep 2024); on Monday 16 Sep its
-#: extension notice is two weeks off and its publication overdue.
-IMPORTED = "2024-09-02"
+#: On Monday 16 Sep 2024 the seed's extension notice is two weeks off and its
+#: publication overdue (support.web.IMPORTED is the day of its decision).
 DIGEST_AT = "2024-09-16 08:00"
 SEND_AT = "2024-09-16 09:00"
 

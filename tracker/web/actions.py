@@ -212,11 +212,11 @@ async def _result(ctx: WebContext, link: Link, milestone_id: int, channel: str) 
     m = await linked_milestone(ctx.app_for(), milestone_id)
     assert m is not None
     if link.purpose == Purpose.DONE:
-        heading = "Marked done"
+        heading, recorded, note = "Marked done", "done", m.closed_note
         next_step = "No more reminders will be sent about it, and it leaves the digest."
     else:
         until = format_uk(m.snoozed_until) if m.snoozed_until else ""
-        heading = f"Snoozed until {until}"
+        heading, recorded, note = f"Snoozed until {until}", f"snoozed until {until}", m.snooze_note
         next_step = (
             f"No reminders about it until {until}; then they resume while it is still open. "
             f"The due date stays {format_uk(m.due)}, and the digest lists it as snoozed."
@@ -227,6 +227,7 @@ async def _result(ctx: WebContext, link: Link, milestone_id: int, channel: str) 
         heading=heading,
         m=m,
         recipient=link.recipient,
-        summary=f"Recorded in the contract's history as {heading.lower()} {channel}.",
+        summary=f"Recorded in the contract's history: {recorded} {channel}.",
+        note=note,
         next_step=next_step,
     )
