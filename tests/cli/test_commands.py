@@ -8,34 +8,15 @@ than its stated value.
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cli import LANCS, NOW, WM, Result, Runner
+from support.cli import LANCS, NOW, WM, Runner, as_json, error_line, ok
 
 from tracker.cli.main import main
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result
-    assert result.err == "", result
-    assert "Traceback" not in result.out
-    return result
-
-
-def error_line(result: Result) -> str:
-    assert result.code == 1, result
-    assert "Traceback" not in result.err + result.out, result
-    assert result.err.startswith("Error: ") and result.err.count("\n") == 1, result
-    return result.err.rstrip("\n")
-
-
-def as_json(result: Result) -> Any:
-    return json.loads(ok(result).out)
 
 
 def contract(cli: Runner, ref: str, now: str = NOW) -> dict[str, Any]:

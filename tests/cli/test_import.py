@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.cli import LANCS, NOW, WM, Result, Runner, dump
+from support.cli import LANCS, NOW, WM, Runner, dump, error_line
 
 from tracker.service.registers.yaml_file import MAX_IMPORT_BYTES
 
@@ -50,15 +50,6 @@ contracts:
 """
 BAD_LINE = TWO_GOOD_ONE_BAD.splitlines().index("        amount: -5") + 1
 assert BAD_LINE == 14
-
-
-def one_error_line(result: Result) -> str:
-    assert result.code == 1, result
-    assert "Traceback" not in result.err + result.out, result
-    assert result.out.strip() == "", result
-    assert result.err.startswith("Error: "), result
-    assert result.err.count("\n") == 1, result
-    return result.err.rstrip("\n")
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -116,7 +107,7 @@ def test_dry_run_of_a_bad_file_fails_like_the_real_import(
 ) -> None:
     before = dump(db_path)
     path = write(tmp_path, "mixed.yaml", TWO_GOOD_ONE_BAD)
-    line = one_error_line(seeded("import", str(path), "--dry-run"))
+    line = error_line(seeded("import", str(path), "--dry-run"))
     assert "mixed.yaml" in line and "amount" in line
     assert dump(db_path) == before
 
@@ -126,7 +117,7 @@ def test_one_bad_contract_stops_the_whole_file(
 ) -> None:
     before = dump(db_path)
     path = write(tmp_path, "mixed.yaml", TWO_GOOD_ONE_BAD)
-    line = one_error_line(seeded("--now", NOW, "import", str(path)))
+    line = error_line(seeded("--now", NOW, "import", str(path)))
     assert "mixed.yaml" in line
     assert "funding[0].amount" in line
     assert "'-5'" in line
@@ -136,19 +127,19 @@ def test_one_bad_contract_stops_the_whole_file(
 
 def test_a_bad_value_is_located_by_line(seeded: Runner, tmp_path: Path) -> None:
     path = write(tmp_path, "mixed.yaml", TWO_GOOD_ONE_BAD)
-    line = one_error_line(seeded("--now", NOW, "import", str(path)))
+    line = error_line(seeded("--now", NOW, "import", str(path)))
     assert f"mixed.yaml line {BAD_LINE}" in line, line
 
 
 def test_unknown_key_is_located_by_line(cli: Runner, tmp_path: Path) -> None:
     text = GOOD_TWO.replace("    end: 31/03/2026\n", "    end: 31/03/2026\n    colour: red\n")
-    line = one_error_line(cli("import", str(write(tmp_path, "u.yaml", text))))
+    line = error_line(cli("import", str(write(tmp_path, "u.yaml", text))))
     assert "u.yaml line 7" in line, line
 
 
 def test_malformed_yaml_names_the_line(cli: Runner, tmp_path: Path) -> None:
     text = "contracts:\n  - {ref: A, title: T,\n     provider: [P, Q\n"
-    line = one_error_line(cli("import", str(write(tmp_path, "broken.yaml", text))))
+    line = error_line(cli("import", str(write(tmp_path, "broken.yaml", text))))
     assert "broken.yaml" in line
     assert "line " in line
     assert "YAML" in line
@@ -156,7 +147,7 @@ def test_malformed_yaml_names_the_line(cli: Runner, tmp_path: Path) -> None:
 
 def test_tab_indented_yaml_names_the_line(cli: Runner, tmp_path: Path) -> None:
     text = "contracts:\n  - ref: A\n\ttitle: T\n"
-    line = one_error_line(cli("import", str(write(tmp_path, "tabs.yaml", text))))
+    line = error_line(cli("import", str(write(tmp_path, "tabs.yaml", text))))
     assert "tabs.yaml line 3" in line
 
 
@@ -177,7 +168,7 @@ def test_yaml_aliases_are_rejected(
     seeded: Runner, db_path: Path, tmp_path: Path, text: str
 ) -> None:
     before = dump(db_path)
-    line = one_error_line(seeded("import", str(write(tmp_path, "alias.yaml", text))))
+    line = error_line(seeded("import", str(write(tmp_path, "alias.yaml", text))))
     assert "alias" in line.lower()
     assert "alias.yaml" in line
     assert dump(db_path) == before
@@ -188,7 +179,7 @@ def test_unknown_key_in_a_contract_is_rejected(
 ) -> None:
     before = dump(db_path)
     text = GOOD_TWO.replace("    end: 31/03/2026\n", "    end: 31/03/2026\n    colour: red\n")
-    line = one_error_line(seeded("import", str(write(tmp_path, "u.yaml", text))))
+    line = error_line(seeded("import", str(write(tmp_path, "u.yaml", text))))
     assert "u.yaml" in line
     assert "colour" in line
     assert dump(db_path) == before
@@ -196,21 +187,21 @@ def test_unknown_key_in_a_contract_is_rejected(
 
 def test_unknown_key_in_a_funding_line_is_rejected(cli: Runner, tmp_path: Path) -> None:
     text = GOOD_TWO + "    funding: [{source: S, year: 2024/25, amount: 5, stauts: confirmed}]\n"
-    line = one_error_line(cli("import", str(write(tmp_path, "u.yaml", text))))
+    line = error_line(cli("import", str(write(tmp_path, "u.yaml", text))))
     assert "stauts" in line
     assert refs_in(cli) == set()
 
 
 def test_a_field_given_twice_is_rejected(cli: Runner, tmp_path: Path) -> None:
     text = GOOD_TWO.replace("    title: First service\n", "    title: First\n    title: Again\n")
-    line = one_error_line(cli("import", str(write(tmp_path, "twice.yaml", text))))
+    line = error_line(cli("import", str(write(tmp_path, "twice.yaml", text))))
     assert "title" in line and "twice" in line
     assert "twice.yaml line 2" in line
 
 
 def test_duplicate_refs_within_the_file_are_rejected(cli: Runner, tmp_path: Path) -> None:
     text = GOOD_TWO.replace("ref: IMP-2", "ref: IMP-1")
-    line = one_error_line(cli("import", str(write(tmp_path, "dup.yaml", text))))
+    line = error_line(cli("import", str(write(tmp_path, "dup.yaml", text))))
     assert "dup.yaml line 7" in line  # the second "ref: IMP-1"
     assert "'IMP-1'" in line
     assert refs_in(cli) == set()
@@ -223,7 +214,7 @@ def test_a_ref_already_in_the_database_writes_nothing_from_the_file(
     text = GOOD_TWO + (
         f"  - {{ref: {LANCS}, title: Again, provider: P, start: 2024-04-01, end: 2025-03-31}}\n"
     )
-    line = one_error_line(seeded("--now", NOW, "import", str(write(tmp_path, "again.yaml", text))))
+    line = error_line(seeded("--now", NOW, "import", str(write(tmp_path, "again.yaml", text))))
     assert repr(LANCS) in line
     assert "already exists" in line
     assert dump(db_path) == before
@@ -234,7 +225,7 @@ def test_importing_a_seed_twice_fails_the_second_time(
     seeded: Runner, db_path: Path, lancs_yaml: Path
 ) -> None:
     before = dump(db_path)
-    line = one_error_line(seeded("--now", NOW, "import", str(lancs_yaml)))
+    line = error_line(seeded("--now", NOW, "import", str(lancs_yaml)))
     assert repr(LANCS) in line
     assert dump(db_path) == before
 
@@ -254,7 +245,7 @@ def test_importing_a_seed_twice_fails_the_second_time(
     ids=["list", "string", "number", "empty", "empty-list", "mapping", "extra-key", "scalar-item"],
 )
 def test_wrong_top_level_shape_is_rejected(cli: Runner, tmp_path: Path, text: str) -> None:
-    line = one_error_line(cli("import", str(write(tmp_path, "shape.yaml", text))))
+    line = error_line(cli("import", str(write(tmp_path, "shape.yaml", text))))
     assert "shape.yaml" in line
     assert refs_in(cli) == set()
 
@@ -265,7 +256,7 @@ def test_a_file_over_the_size_cap_is_rejected_quickly(cli: Runner, tmp_path: Pat
         handle.write("contracts:\n")
         handle.write("# " + "x" * (MAX_IMPORT_BYTES + 1024 * 1024) + "\n")
     started = time.monotonic()
-    line = one_error_line(cli("import", str(path)))
+    line = error_line(cli("import", str(path)))
     assert time.monotonic() - started < 2.0
     assert "huge.yaml" in line
     assert "MB" in line
@@ -275,7 +266,7 @@ def test_a_file_over_the_size_cap_is_rejected_quickly(cli: Runner, tmp_path: Pat
 def test_a_non_utf8_file_is_rejected(cli: Runner, tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes(GOOD_TWO.replace("First service", "Caf\xe9 service").encode("latin-1"))
-    line = one_error_line(cli("import", str(path)))
+    line = error_line(cli("import", str(path)))
     assert "latin1.yaml" in line
     assert "UTF-8" in line
     assert refs_in(cli) == set()
@@ -290,20 +281,20 @@ def test_a_utf8_bom_is_accepted(cli: Runner, tmp_path: Path) -> None:
 
 
 def test_a_missing_file_is_one_line(cli: Runner, tmp_path: Path) -> None:
-    line = one_error_line(cli("import", str(tmp_path / "nowhere.yaml")))
+    line = error_line(cli("import", str(tmp_path / "nowhere.yaml")))
     assert "nowhere.yaml" in line
 
 
 def test_a_directory_is_one_line(cli: Runner, tmp_path: Path) -> None:
     folder = tmp_path / "folder.yaml"
     folder.mkdir()
-    line = one_error_line(cli("import", str(folder)))
+    line = error_line(cli("import", str(folder)))
     assert "folder.yaml" in line
 
 
 def test_python_tags_are_not_executed(cli: Runner, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     text = f"contracts: !!python/object/apply:os.system ['touch {marker}']\n"
-    line = one_error_line(cli("import", str(write(tmp_path, "evil.yaml", text))))
+    line = error_line(cli("import", str(write(tmp_path, "evil.yaml", text))))
     assert "evil.yaml" in line
     assert not marker.exists()

@@ -16,7 +16,18 @@ from typing import Any
 
 import pytest
 from icalendar import Calendar
-from support.cli import LANCS, LANCS_SEED, NOW, WM, WM_SEED, Result, in_process, isolate
+from support.cli import (
+    LANCS,
+    LANCS_SEED,
+    NOW,
+    WM,
+    WM_SEED,
+    Result,
+    error_line,
+    in_process,
+    isolate,
+    ok,
+)
 
 from tracker.errors import StaleChange
 from tracker.service.app import make_app, opened
@@ -39,18 +50,6 @@ def life(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     for seed in (LANCS_SEED, WM_SEED):
         ok(run("--now", NOW, "import", str(seed)))
     return run
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0 and result.err == "", result
-    return result
-
-
-def error_line(result: Result) -> str:
-    assert result.code == 1, result
-    assert "Traceback" not in result.err + result.out, result
-    assert result.err.startswith("Error: ") and result.err.count("\n") == 1, result
-    return result.err.rstrip("\n")
 
 
 def show(run: Run, ref: str = LANCS, now: str = NOW) -> dict[str, Any]:

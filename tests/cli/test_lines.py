@@ -8,34 +8,17 @@ added; the letter arrives in January 2025 and the line is confirmed in place.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cli import LANCS, LANCS_SEED, NOW, Result, Runner, in_process
+from support.cli import LANCS, LANCS_SEED, NOW, Result, Runner, as_json, error_line, in_process, ok
 
 OWNER = "policy.partnerships@lancashire-opcc.example.org"
 SPONSOR = "cfo@lancashire-opcc.example.org"
 NEW = "new.manager@lancashire-opcc.example.org"
 JANUARY = "2025-01-14"
 YEAR3 = "298403.22"
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0 and result.err == "", result
-    return result
-
-
-def error_line(result: Result) -> str:
-    assert result.code == 1, result
-    assert "Traceback" not in result.err + result.out, result
-    assert result.err.startswith("Error: ") and result.err.count("\n") == 1, result
-    return result.err.rstrip("\n")
-
-
-def as_json(result: Result) -> Any:
-    return json.loads(ok(result).out)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ sends duplicates here: see the closing note of issue 15).
 
 from __future__ import annotations
 
-import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from delivery_support import figure, finish, prepare, smtp_env, start_sender, wire_figures
 from sqlalchemy import text
-from support.processes import clean_env, run_in_thread, run_tracker, wait_until
+from support.processes import clean_env, kill_when, run_in_thread, run_tracker, wait_until
 from support.smtp import ThreadedSmtpServer
 
 from tracker.store.engine import create_engine
@@ -80,14 +79,7 @@ def test_a_killed_sender_loses_its_claims_once_its_lease_has_run_out(
     smtp.data_delay = 1.0
 
     victim = start_sender(db_url, env, tmp_path)
-    try:
-        wait_until(lambda: len(smtp.messages) >= 6, 40, "six messages from the victim")
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(timeout=30)
-    finally:
-        if victim.poll() is None:
-            victim.kill()
-            victim.wait(timeout=30)
+    kill_when(victim, lambda: len(smtp.messages) >= 6, 40, "six messages from the victim")
     killed_at = datetime.now(UTC)
     smtp.data_delay = 0.05
     orphans = _rows(

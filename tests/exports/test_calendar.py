@@ -9,25 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from icalendar import Calendar, Event
-from support.cli import LANCS, LANCS_SEED, NOW, WM, Result, Runner, dump
+from support.cli import LANCS, LANCS_SEED, NOW, WM, Runner, dump, error_line, ok
 from support.people import LANCS_OWNER, WM_OWNER
 
 from tracker.cli.main import main
 from tracker.domain.types import MilestoneKind
 from tracker.policy import load_policy
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result
-    assert result.err == "", result
-    return result
-
-
-def one_error_line(result: Result) -> str:
-    assert result.code == 1, result
-    assert "Traceback" not in result.err + result.out, result
-    assert result.err.startswith("Error: ") and result.err.count("\n") == 1, result
-    return result.err
 
 
 def generate(cli: Runner, path: Path, *args: str, now: str = NOW) -> Calendar:
@@ -302,11 +289,11 @@ def test_an_owner_with_no_contracts_gets_an_empty_valid_calendar(
 
 def test_errors_write_nothing(seeded: Runner, db_path: Path, tmp_path: Path) -> None:
     before = dump(db_path)
-    error = one_error_line(seeded("calendar", "--out", "x.ics", "--ref", "NOPE"))
+    error = error_line(seeded("calendar", "--out", "x.ics", "--ref", "NOPE"))
     assert "'NOPE' is not a contract" in error
-    error = one_error_line(seeded("calendar", "--out", "x.ics", "--owner", "not-an-email"))
+    error = error_line(seeded("calendar", "--out", "x.ics", "--owner", "not-an-email"))
     assert error.startswith("Error: --owner: 'not-an-email'")
-    error = one_error_line(seeded("calendar", "--out", str(tmp_path / "no" / "x.ics")))
+    error = error_line(seeded("calendar", "--out", str(tmp_path / "no" / "x.ics")))
     assert "folder that does not exist" in error
     assert not (tmp_path / "x.ics").exists()
     assert dump(db_path) == before

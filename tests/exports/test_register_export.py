@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import openpyxl
-from support.cli import LANCS, NOW, WM, Result, Runner, dump
+from support.cli import LANCS, NOW, WM, Runner, dump, error_line, ok
 
 HEADER = [
     "Reference",
@@ -24,19 +24,6 @@ HEADER = [
     "Owner",
     "Latest Variation",
 ]
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result
-    assert result.err == "", result
-    return result
-
-
-def one_error_line(result: Result) -> str:
-    assert result.code == 1, result
-    assert "Traceback" not in result.err + result.out, result
-    assert result.err.startswith("Error: ") and result.err.count("\n") == 1, result
-    return result.err
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -125,12 +112,10 @@ def test_format_option_and_extension_must_agree(seeded: Runner, tmp_path: Path) 
     ok(seeded("export", "register", "--out", "register.dat", "--format", "xlsx"))
     data = io.BytesIO((tmp_path / "register.dat").read_bytes())
     assert openpyxl.load_workbook(data).active["A1"].value == "Reference"
-    error = one_error_line(
-        seeded("export", "register", "--out", "register.csv", "--format", "xlsx")
-    )
+    error = error_line(seeded("export", "register", "--out", "register.csv", "--format", "xlsx"))
     assert "--format: 'xlsx' contradicts" in error
     assert not (tmp_path / "register.csv").exists()
-    error = one_error_line(seeded("export", "register"))
+    error = error_line(seeded("export", "register"))
     assert "--out" in error
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from support.cli import LANCS, NOW, WM, Result, Runner, dump
+from support.cli import LANCS, NOW, WM, Runner, dump, error_line, ok
 
 # The way Excel saves "CSV UTF-8": BOM, CRLF, quotes only around values with commas.
 # Headers are synonyms, in another order, with an extra column the tracker ignores.
@@ -21,20 +21,6 @@ SPREADSHEET = (
 
 GOOD_ROW = "G-{n},Service {n},Provider {n},01/04/2024,31/03/2026,£1000.00\r\n"
 HEADER = "Reference,Title,Supplier,Start Date,End Date,Value\r\n"
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result
-    assert result.err == "", result
-    return result
-
-
-def one_error_line(result: Result) -> str:
-    assert result.code == 1, result
-    assert "Traceback" not in result.err + result.out, result
-    assert result.out == "", result
-    assert result.err.startswith("Error: ") and result.err.count("\n") == 1, result
-    return result.err.rstrip("\n")
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -94,7 +80,7 @@ def test_title_is_preferred_to_description_when_both_are_given(cli: Runner, tmp_
 def test_a_missing_required_column_is_named(seeded: Runner, tmp_path: Path, db_path: Path) -> None:
     before = dump(db_path)
     text = "Reference,Title,Start Date,End Date,Value\r\nM-1,T,1/4/2024,31/3/2026,1\r\n"
-    error = one_error_line(seeded("import", str(write(tmp_path / "register.csv", text))))
+    error = error_line(seeded("import", str(write(tmp_path / "register.csv", text))))
     assert error.startswith("Error: register.csv line 1: no 'provider' column")
     assert "'Supplier'" in error
     assert dump(db_path) == before
@@ -108,7 +94,7 @@ def test_a_bad_value_names_the_line_and_writes_nothing(
     bad = "BAD-1,Bad service,Provider,31/02/2026,31/03/2027,£1\r\n"
     text = HEADER + rows + bad + GOOD_ROW.format(n=7)
     path = write(tmp_path / "register.csv", text)
-    error = one_error_line(seeded("--now", NOW, "import", str(path)))
+    error = error_line(seeded("--now", NOW, "import", str(path)))
     assert error.startswith("Error: register.csv line 7: start: '31/02/2026' is not a real date"), (
         error
     )
@@ -123,7 +109,7 @@ def test_line_numbers_count_physical_lines_of_quoted_newlines(cli: Runner, tmp_p
         "N-3,T,P,1/4/2024,31/3/2026,\r\n"
         "N-4,T,P,1/4/2024,£5,\r\n"
     )
-    error = one_error_line(cli("import", str(write(tmp_path / "n.csv", text))))
+    error = error_line(cli("import", str(write(tmp_path / "n.csv", text))))
     assert error.startswith("Error: n.csv line 6: end: '£5' is not a date"), error
 
 
@@ -135,12 +121,12 @@ def test_values_are_validated_exactly_as_in_yaml(cli: Runner, tmp_path: Path) ->
     }
     for value, message in cases.items():
         text = f'{HEADER}V-1,T,P,1/4/2024,31/3/2026,"{value}"\r\n'
-        error = one_error_line(cli("import", str(write(tmp_path / "v.csv", text))))
+        error = error_line(cli("import", str(write(tmp_path / "v.csv", text))))
         assert error == f"Error: v.csv line 2: {message}" or error.startswith(
             f"Error: v.csv line 2: {message}"
         ), error
     text = "Reference,Title,Supplier,Start Date,End Date,Owner\r\nO-1,T,P,1/4/2024,31/3/2026,nobody\r\n"
-    error = one_error_line(cli("import", str(write(tmp_path / "o.csv", text))))
+    error = error_line(cli("import", str(write(tmp_path / "o.csv", text))))
     assert error.startswith("Error: o.csv line 2: owner: 'nobody' is not a valid email")
 
 
@@ -149,10 +135,10 @@ def test_an_extension_needs_both_columns(cli: Runner, tmp_path: Path) -> None:
         "Reference,Title,Supplier,Start Date,End Date,Extension Until,Extension Notice Date\r\n"
         "E-1,T,P,1/4/2024,31/3/2026,31/3/2027,\r\n"
     )
-    error = one_error_line(cli("import", str(write(tmp_path / "e.csv", text))))
+    error = error_line(cli("import", str(write(tmp_path / "e.csv", text))))
     assert error.startswith("Error: e.csv line 2: extension_notice: '' is required"), error
     text = text.replace("31/3/2027,", "31/3/2025,31/12/2025")
-    error = one_error_line(cli("import", str(write(tmp_path / "e.csv", text))))
+    error = error_line(cli("import", str(write(tmp_path / "e.csv", text))))
     assert error.startswith("Error: e.csv line 2: extension_until: '2025-03-31' must be after"), (
         error
     )
@@ -160,14 +146,14 @@ def test_an_extension_needs_both_columns(cli: Runner, tmp_path: Path) -> None:
 
 def test_duplicate_refs_and_misaligned_rows_are_errors(cli: Runner, tmp_path: Path) -> None:
     text = HEADER + GOOD_ROW.format(n=1) + GOOD_ROW.format(n=1)
-    error = one_error_line(cli("import", str(write(tmp_path / "d.csv", text))))
+    error = error_line(cli("import", str(write(tmp_path / "d.csv", text))))
     assert error == "Error: d.csv line 3: ref: 'G-1' already exists"
     text = HEADER + "X-1,Drive, phase 2,P,1/4/2024,31/3/2026,£1\r\n"
-    error = one_error_line(cli("import", str(write(tmp_path / "x.csv", text))))
+    error = error_line(cli("import", str(write(tmp_path / "x.csv", text))))
     assert "x.csv line 2: 7 cells but the header has 6 columns" in error
-    error = one_error_line(cli("import", str(write(tmp_path / "h.csv", HEADER))))
+    error = error_line(cli("import", str(write(tmp_path / "h.csv", HEADER))))
     assert "no contracts under the header row" in error
-    error = one_error_line(cli("import", str(write(tmp_path / "z.csv", ""))))
+    error = error_line(cli("import", str(write(tmp_path / "z.csv", ""))))
     assert "the file is empty" in error
 
 
@@ -191,7 +177,7 @@ def test_a_ref_already_in_the_database_stops_the_whole_file(
 ) -> None:
     before = dump(db_path)
     text = HEADER + GOOD_ROW.format(n=1) + f"{LANCS},T,P,1/4/2024,31/3/2026,\r\n"
-    error = one_error_line(seeded("--now", NOW, "import", str(write(tmp_path / "r.csv", text))))
+    error = error_line(seeded("--now", NOW, "import", str(write(tmp_path / "r.csv", text))))
     assert f"'{LANCS}' already exists" in error
     assert dump(db_path) == before
 

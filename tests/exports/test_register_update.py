@@ -14,14 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cli import LANCS, LANCS_SEED, NOW, WM, WM_SEED, Result, Runner, in_process
+from support.cli import LANCS, LANCS_SEED, NOW, WM, WM_SEED, Result, Runner, in_process, ok
 
 NEW_OWNER = "new.manager@lancashire-opcc.example.org"
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0 and result.err == "", result
-    return result
 
 
 @pytest.fixture

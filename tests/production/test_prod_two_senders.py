@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from prod_support import DUE_COUNT, OWNER, SPONSOR, T
 from support.postgres import clone_database, pg_server, server_url, sql
-from support.processes import clean_env, run_tracker, tracker_argv
+from support.processes import clean_env, kill_when, run_tracker, tracker_argv
 from support.smtp import ThreadedSmtpServer
 
 pytestmark = pytest.mark.slow
@@ -194,7 +194,7 @@ ORPHANS = (
 
 
 def test_a_send_process_killed_mid_batch_loses_nothing_and_duplicates_at_most_its_inflight_message(
-    due_2000: str, smtp: Any, tracker: Any, wait_until: Any
+    due_2000: str, smtp: Any, tracker: Any
 ) -> None:
     def start() -> Any:
         return tracker.popen(
@@ -208,25 +208,19 @@ def test_a_send_process_killed_mid_batch_loses_nothing_and_duplicates_at_most_it
 
     victim, survivor = start(), start()
     mine = f"%:{victim.pid}:%"
-    try:
-        wait_until(lambda: len(smtp.messages) >= 300, 240, "300 messages at the server")
 
-        # Kill the victim while it holds a batch with several messages still unsent.
-        def holding() -> bool:
-            rows = sql(
-                due_2000,
-                "SELECT count(*) AS n FROM reminders WHERE status = 'sending' AND claimed_by LIKE $1",
-                mine,
-            )
-            return rows[0]["n"] >= 5
+    # Kill the victim once 300 messages are in and it holds a batch with several unsent.
+    def holding() -> bool:
+        if len(smtp.messages) < 300:
+            return False
+        rows = sql(
+            due_2000,
+            "SELECT count(*) AS n FROM reminders WHERE status = 'sending' AND claimed_by LIKE $1",
+            mine,
+        )
+        return rows[0]["n"] >= 5
 
-        wait_until(holding, 60, "the victim to hold a batch of claims")
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(timeout=30)
-    finally:
-        if victim.poll() is None:
-            victim.kill()
-            victim.wait(timeout=30)
+    kill_when(victim, holding, 300, "300 messages and the victim holding a batch of claims")
     assert victim.returncode == -signal.SIGKILL
     at_kill = len(smtp.messages)
     time.sleep(0.5)  # the server notices the dead client; its open transaction rolls back

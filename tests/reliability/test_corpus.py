@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import pytest
 from reliability_support import FIGURES
-from support.cli import LANCS, NOW, Result, Runner, dump
+from support.cli import LANCS, NOW, Runner, dump, error_line
 
 UNKNOWN = "NO-SUCH-REF"
 HUGE = "1" + "0" * 30  # 10**30
@@ -429,17 +429,6 @@ CASES: dict[str, Case] = {
 }
 
 
-def one_error_line(result: Result) -> str:
-    """Exit 1, one ``Error: `` line on stderr, nothing on stdout, no traceback."""
-    assert result.code == 1, result
-    assert "Traceback" not in result.err + result.out, result
-    assert result.out.strip() == "", result
-    assert result.err.startswith("Error: "), result
-    assert result.err.endswith("\n") and result.err.count("\n") == 1, result
-    assert "\r" not in result.err, result
-    return result.err.rstrip("\n")
-
-
 def shown(value: str) -> str:
     """How an error line shows a value: its repr, cut to 77 characters when long."""
     text = repr(value)
@@ -459,7 +448,7 @@ def test_bad_option_is_one_line_naming_field_and_value_and_writes_nothing(
     before = dump(db_path)
     FIGURES.inputs()
     result = seeded("--now", NOW, *args) if args[0] != "--now" else seeded(*args)
-    line = one_error_line(result)
+    line = error_line(result)
     assert case.field in line, f"{case.field!r} not named in {line!r}"
     if case.value is not None and case.value != "":
         assert shown(_concrete(case.value, tmp_path)) in line, (case.value, line)
@@ -472,7 +461,7 @@ def test_bad_option_is_one_line_naming_field_and_value_and_writes_nothing(
 def test_digest_to_an_empty_address_is_refused(seeded: Runner, db_path: Path) -> None:
     before = dump(db_path)
     FIGURES.inputs()
-    line = one_error_line(seeded("--now", NOW, "digest", "--to", ""))
+    line = error_line(seeded("--now", NOW, "digest", "--to", ""))
     assert "--to" in line and "''" in line
     assert dump(db_path) == before
 
@@ -759,7 +748,7 @@ def _import_fails_cleanly(
     before = dump(db_path)
     FIGURES.inputs()
     result = seeded("--now", NOW, "import", str(path), *(["--dry-run"] if dry_run else []))
-    line = one_error_line(result)
+    line = error_line(result)
     assert path.name in line, line
     assert dump(db_path) == before, "a failed import changed the database"
     return line

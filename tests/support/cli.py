@@ -8,6 +8,7 @@ what :mod:`support.processes` returns for subprocesses), one isolation recipe
 from __future__ import annotations
 
 import io
+import json
 import os
 import sqlite3
 import traceback
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -62,6 +63,31 @@ def in_process(argv: list[str]) -> Result:
             err.write(traceback.format_exc())
             code = -1
     return Result(code=code, out=out.getvalue(), err=err.getvalue())
+
+
+def ok(result: Result) -> Result:
+    """Exit 0, nothing on stderr, no traceback anywhere: the command did what it says."""
+    assert result.code == 0, result
+    assert result.err == "", result
+    assert "Traceback" not in result.out, result
+    return result
+
+
+def error_line(result: Result) -> str:
+    """Exit 1, one ``Error: `` line on stderr (no CR), nothing on stdout, no traceback:
+    the product's rule for bad input. Returns the line without its newline."""
+    assert result.code == 1, result
+    assert "Traceback" not in result.err + result.out, result
+    assert result.out.strip() == "", result
+    assert result.err.startswith("Error: "), result
+    assert result.err.endswith("\n") and result.err.count("\n") == 1, result
+    assert "\r" not in result.err, result
+    return result.err.rstrip("\n")
+
+
+def as_json(result: Result) -> Any:
+    """A successful ``--json`` command's output, parsed."""
+    return json.loads(ok(result).out)
 
 
 def sqlite_db_url(path: Path) -> str:

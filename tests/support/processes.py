@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -90,3 +91,18 @@ def wait_until(predicate: Callable[[], _T], timeout: float, what: str) -> _T:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.05)
+
+
+def kill_when(
+    process: subprocess.Popen[Any], ready: Callable[[], object], timeout: float, what: str
+) -> None:
+    """SIGKILL ``process`` (no clean-up of its own: a crash or an OOM kill) once ``ready``
+    holds, and reap it; on any failure on the way it is still killed, never left behind."""
+    try:
+        wait_until(ready, timeout, what)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.reminders import PlannedReminder, mail_domain
@@ -23,6 +23,7 @@ from tracker.errors import InvalidValue
 from tracker.service.app import App
 from tracker.service.contracts import load_contract, refresh
 from tracker.service.derive import record_event
+from tracker.store.involvement import involving_person, roles
 from tracker.store.models import ContractRow, ReminderRow, WatcherRow
 from tracker.store.outbox import OutboxStatus, planned_reminder
 
@@ -34,30 +35,17 @@ class HandoverResult:
     lines: tuple[str, ...]
 
 
-def _roles(row: ContractRow, person: str) -> list[str]:
-    roles = [name for name in ("owner", "sponsor") if getattr(row, name) == person]
-    if any(w.email == person for w in row.watchers):
-        roles.append("watcher")
-    return roles
-
-
 async def _contracts_of(session: AsyncSession, old: str, refs: Sequence[str]) -> list[ContractRow]:
     """The contracts to hand over: the named ones (each must involve ``old``), else all
     that ``old`` owns, sponsors or watches; locked for the change."""
     if refs:
         rows = [await load_contract(session, ref, for_update=True) for ref in refs]
         for row in rows:
-            if not _roles(row, old):
+            if not roles(row, old):
                 raise InvalidValue("--ref", row.ref, f"is not owned, sponsored or watched by {old}")
         return sorted(rows, key=lambda r: r.ref)
-    watched = select(WatcherRow.contract_id).where(WatcherRow.email == old)
     statement = (
-        select(ContractRow)
-        .where(
-            or_(ContractRow.owner == old, ContractRow.sponsor == old, ContractRow.id.in_(watched))
-        )
-        .order_by(ContractRow.ref)
-        .with_for_update()
+        select(ContractRow).where(involving_person(old)).order_by(ContractRow.ref).with_for_update()
     )
     rows = list((await session.execute(statement)).scalars())
     if not rows:
@@ -67,16 +55,16 @@ async def _contracts_of(session: AsyncSession, old: str, refs: Sequence[str]) ->
 
 def _move_roles(row: ContractRow, old: str, new: str) -> list[str]:
     """Give ``new`` every role ``old`` has on the contract; returns the roles moved."""
-    roles = _roles(row, old)
-    if "owner" in roles:
+    held = roles(row, old)
+    if "owner" in held:
         row.owner = new
-    if "sponsor" in roles:
+    if "sponsor" in held:
         row.sponsor = new
-    if "watcher" in roles:
+    if "watcher" in held:
         row.watchers = [w for w in row.watchers if w.email != old]
         if all(w.email != new for w in row.watchers):
             row.watchers.append(WatcherRow(email=new))
-    return roles
+    return held
 
 
 async def _keep_sent_once(

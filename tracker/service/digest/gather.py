@@ -73,6 +73,7 @@ from tracker.store.domain_rows import (
     milestone_state,
 )
 from tracker.store.filters import one_of
+from tracker.store.involvement import involving
 from tracker.store.models import (
     ContractRow,
     CostRow,
@@ -435,13 +436,7 @@ async def load_batch(
 
 async def _contract_rows(session: AsyncSession, by_person: _ByPerson) -> Sequence[Any]:
     """The contracts the batch's people own, sponsor or watch (one statement)."""
-    watched = select(WatcherRow.contract_id).where(by_person(WatcherRow.email))
-    mine = or_(
-        by_person(ContractRow.owner),
-        by_person(ContractRow.sponsor),
-        ContractRow.id.in_(watched),
-    )
-    statement = select(*_CONTRACT_COLUMNS).where(mine).order_by(ContractRow.id)
+    statement = select(*_CONTRACT_COLUMNS).where(involving(by_person)).order_by(ContractRow.id)
     return (await session.execute(statement)).all()
 
 
