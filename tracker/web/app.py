@@ -20,7 +20,9 @@ from tracker.service.app import App
 from tracker.service.links import secret_key
 from tracker.store.schema import current_revision, head_revision
 from tracker.web import actions, digest
+from tracker.web.auth import SignInRequired, to_sign_in, with_sessions
 from tracker.web.context import WebContext
+from tracker.web.csrf import with_csrf
 from tracker.web.pages import stylesheet
 from tracker.web.security import AccessLog, SecurityHeaders
 
@@ -68,6 +70,11 @@ def create_app(base: App) -> ASGIApp:
         Route("/digest/{token}", digest.show, methods=["GET"]),
         Route("/digest/{token}", digest.save, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={SignInRequired: to_sign_in},
+    )
     app.state.web = web
-    return SecurityHeaders(AccessLog(app))
+    guarded = with_sessions(with_csrf(app, secret, web.base_url), secret, web.base_url)
+    return SecurityHeaders(AccessLog(guarded))
