@@ -95,6 +95,11 @@ def test_wheel_contents(wheel: Path) -> None:
 
     assert any(n.startswith("tracker/templates/") and not n.endswith("/") for n in names), names
     assert "tracker/config/policy.toml" in names
+    # The web app's pages and stylesheet ship like the emails' templates.
+    for page in ("base.html", "confirm.html", "result.html", "notice.html", "digest.html"):
+        assert f"tracker/templates/web/{page}" in names, names
+    assert "tracker/templates/web/static/site.css" in names
+    assert "tracker/web/app.py" in names
     seeds = [n for n in names if n.startswith("tracker/config/seeds/") and n.endswith(".yaml")]
     assert seeds, "no tracker/config/seeds/*.yaml in the wheel"
     assert "tracker/jobs/__init__.py" in names

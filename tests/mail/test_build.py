@@ -183,6 +183,26 @@ def test_text_part_matches_snapshot() -> None:
     assert_matches_snapshot(text_part(build_reminder(lancashire())), "reminder.txt")
 
 
+LINK = "https://tracker.example.org/act/"
+
+
+def test_text_part_with_links_matches_snapshot() -> None:
+    """With TRACKER_BASE_URL set: Mark done and Snooze as whole URLs, and who to ask."""
+    email = lancashire(
+        done_url=LINK + "done-token",
+        snooze_url=LINK + "snooze-token",
+        ask_to_change="cfo@lancashire-opcc.example.org",
+    )
+    message = build_reminder(email)
+    assert_matches_snapshot(text_part(message), "reminder_links.txt")
+    html = html_part(message)
+    assert f'href="{LINK}done-token"' in html and ">Mark done</a>" in html
+    assert f'href="{LINK}snooze-token"' in html and ">Snooze</a>" in html
+    assert "tracker milestone done" not in html
+    # A reminder is not a mailing list: no unsubscribe header.
+    assert message["List-Unsubscribe"] is None
+
+
 def escalation() -> ReminderEmail:
     """The last of four weekly nags about the Lancashire notice, the sponsor's copy."""
     return lancashire(

@@ -348,8 +348,38 @@ def test_snoozed_item_is_marked() -> None:
 
 def test_text_part_matches_snapshot() -> None:
     """The whole plain text, exactly: layout changes are reviewed as a snapshot diff."""
-    text = text_part(build_digest(olivia()))
-    path = SNAPSHOTS / "digest.txt"
+    assert_snapshot(text_part(build_digest(olivia())), "digest.txt")
+
+
+BASE = "https://tracker.example.org"
+
+
+def test_text_part_with_links_matches_snapshot() -> None:
+    """With TRACKER_BASE_URL set: each item's Mark done and Snooze, the Digest settings
+    link in the footer, and RFC 8058 one-click opt-out headers."""
+
+    def linked(item: DigestItem, name: str) -> DigestItem:
+        return dataclasses.replace(
+            item, done_url=f"{BASE}/act/{name}-done", snooze_url=f"{BASE}/act/{name}-snooze"
+        )
+
+    email = olivia(
+        overdue=(linked(publication(), "publication"),),
+        upcoming=(linked(extension_notice(), "notice"),),
+        settings_url=f"{BASE}/digest/settings-token",
+    )
+    msg = build_digest(email)
+    assert_snapshot(text_part(msg), "digest_links.txt")
+    assert msg["List-Unsubscribe"] == f"<{BASE}/digest/settings-token>"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    html = html_part(msg)
+    assert f'href="{BASE}/act/notice-done"' in html and ">Digest settings</a>" in html
+    assert "tracker recipient set" not in html
+    assert build_digest(olivia())["List-Unsubscribe"] is None
+
+
+def assert_snapshot(text: str, name: str) -> None:
+    path = SNAPSHOTS / name
     if not path.exists():
         if os.environ.get("UPDATE_SNAPSHOTS") == "1":
             path.write_text(text, encoding="utf-8", newline="\n")
