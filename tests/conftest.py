@@ -23,7 +23,7 @@ from sqlalchemy.engine import URL
 from support.postgres import PG_ENV, server_from_env, sql
 
 # pytest only reads pytest_plugins in the root conftest.
-pytest_plugins = ["support.fixtures"]
+pytest_plugins = ["support.fixtures", "support.browser"]
 
 PG_NOT_CONFIGURED = "PostgreSQL not configured: set TRACKER_TEST_PG_URL (see .ci/postgres.sh)"
 

@@ -160,3 +160,5 @@ def test_demo_from_installed_wheel(wheel: Path, tmp_path: Path) -> None:
     for expected in ("LANCS-DRIVE", "PCC/D/2018/25", "£298,403.22", "£575,291.00"):
         assert expected in out, f"{expected!r} missing from `tracker demo` output:\n{out}"
     assert "staffing risk" in out.lower(), f"'staffing risk' missing:\n{out}"
+    # How to start the web app on the demo database, and one real link to try.
+    assert " serve --port 8080" in out and "http://127.0.0.1:8080/act/" in out, out

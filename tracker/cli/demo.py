@@ -8,12 +8,18 @@ the manager then; ``--now`` shows both as of one moment instead.
 from __future__ import annotations
 
 import asyncio
+import re
+import secrets
 import tempfile
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from email import message_from_bytes
+from email import policy as email_policy
+from email.utils import parsedate_to_datetime
 from importlib.resources import files
 from pathlib import Path
 
+from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -46,6 +52,9 @@ class Seed:
 SIMULATE_FROM = date(2024, 1, 1)
 SIMULATE_TO = date(2025, 3, 31)
 FIRST_EMAILS = 12
+#: Where the demo's links point: a `tracker serve` on this machine.
+DEMO_BASE_URL = "http://127.0.0.1:8080"
+_MARK_DONE = re.compile(r"Mark done: (\S+)")
 
 SEEDS = (
     Seed(
@@ -129,6 +138,8 @@ class _DemoRun:
     workdir: Path
     fixed: datetime | None  # --now, when given: every seed is shown as of it
     moments: tuple[datetime, ...]  # one per seed
+    #: A throwaway key that signs the links in the demo's emails (printed with `serve`).
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     @property
     def url(self) -> str:
@@ -143,7 +154,11 @@ class _DemoRun:
         return self.workdir / "digests"
 
     def app(self, now: datetime) -> App:
-        return make_app(db=self.url, config=self.opts.config, now=now)
+        """An App on the demo database whose emails link to a local `tracker serve`."""
+        app = make_app(db=self.url, config=self.opts.config, now=now)
+        links = {"base_url": DEMO_BASE_URL, "secret_key": SecretStr(self.secret)}
+        app.settings = app.settings.model_copy(update=links)
+        return app
 
 
 async def _load(run: _DemoRun, contracts: list[ContractInput]) -> list[ContractSummary]:
@@ -208,6 +223,40 @@ def _print_explore(out: Console, run: _DemoRun) -> None:
     out.print(f"  tracker --db {run.url} --now {now_arg} gaps")
 
 
+def first_link(outbox: Path) -> tuple[datetime, str, str] | None:
+    """The earliest email in the outbox with a Mark done link: (its date, to whom, the link)."""
+    found = []
+    for path in outbox.glob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=email_policy.default)
+        body = message.get_body(("plain",))
+        link = _MARK_DONE.search(str(body.get_content())) if body is not None else None
+        if link is not None:
+            sent = parsedate_to_datetime(str(message["Date"]))
+            found.append((sent, str(message["To"]), link.group(1)))
+    return min(found) if found else None
+
+
+def _print_web(out: Console, run: _DemoRun) -> None:
+    first = first_link(run.outbox)
+    if first is None:
+        return
+    sent, recipient, link = first
+    serve_at = (sent + timedelta(hours=1)).astimezone(LONDON)
+    out.print(Text("Act from an email: the web app on the demo database", style="bold"))
+    out.print(
+        f"  TRACKER_BASE_URL={DEMO_BASE_URL} TRACKER_SECRET_KEY={run.secret} "
+        f'tracker --db {run.url} --now "{serve_at:%Y-%m-%d %H:%M}" serve --port 8080',
+        soft_wrap=True,
+    )
+    out.print(
+        f"  then open the Mark done link of the email of {format_uk(sent.astimezone(LONDON).date())} "
+        f"to {recipient} (a throwaway key signs the demo's links):",
+        soft_wrap=True,
+    )
+    out.print(f"  {link}", soft_wrap=True)
+    out.print()
+
+
 def run_demo(opts: GlobalOptions) -> None:
     """Load the seeds, show each, simulate Lancashire's reminders and write the digests."""
     out = console()
@@ -224,4 +273,5 @@ def run_demo(opts: GlobalOptions) -> None:
         _section(out, summary, moment, "as given by --now" if fixed else seed.why)
     _print_simulation(out, emails, run.outbox)
     _print_digests(out, run, people)
+    _print_web(out, run)
     _print_explore(out, run)
