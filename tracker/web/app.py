@@ -19,7 +19,7 @@ from starlette.types import ASGIApp
 from tracker.service.app import App
 from tracker.service.links import secret_key
 from tracker.store.schema import current_revision, head_revision
-from tracker.web import actions, digest
+from tracker.web import actions, digest, settings, signin
 from tracker.web.auth import SignInRequired, to_sign_in, with_sessions
 from tracker.web.context import WebContext
 from tracker.web.csrf import with_csrf
@@ -69,6 +69,15 @@ def create_app(base: App) -> ASGIApp:
         Route("/act/{token}", actions.record, methods=["POST"]),
         Route("/digest/{token}", digest.show, methods=["GET"]),
         Route("/digest/{token}", digest.save, methods=["POST"]),
+        Route("/sign-in", signin.form, methods=["GET"]),
+        Route("/sign-in", signin.ask, methods=["POST"]),
+        Route("/sign-in/{token}", signin.show_link, methods=["GET"]),
+        Route("/sign-in/{token}", signin.use_link, methods=["POST"]),
+        Route("/sign-out", signin.leave, methods=["POST"]),
+        Route("/settings", settings.show, methods=["GET"]),
+        Route("/settings", settings.save, methods=["POST"]),
+        Route("/settings/calendar", settings.new_calendar_url, methods=["POST"]),
+        Route("/calendar/{secret}.ics", settings.calendar, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

@@ -20,5 +20,6 @@ def signed_in_page(request: Request, name: str, status: int = 200, **context: An
         status,
         viewer=viewer_of(request),
         csrf_token=csrf_token(request),
+        path=request.url.path,
         **context,
     )
