@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from platformdirs import user_data_path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -70,6 +71,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     #: How long a link in an email can be used (days).
     link_valid_days: int = Field(default=60, ge=1, le=3650)
+    #: Who sees and acts on every contract in the web app (TRACKER_ADMINS, addresses
+    #: separated by commas); everyone else sees the contracts they own, sponsor or watch.
+    admins: Annotated[tuple[str, ...], NoDecode] = ()
     #: Overrides of config/policy.toml, as a nested table ``[policy]`` in the TOML file.
     policy: dict[str, Any] = {}
 
@@ -85,6 +89,20 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
             raise ValueError("is not an http(s) address such as https://tracker.example.org")
         return url
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _addresses(cls, value: Any) -> tuple[str, ...]:
+        """Comma-separated in the environment, a list in the TOML file; each by the one
+        email rule, lower-cased as every stored address is."""
+        from tracker.domain.emails import parse_email
+        from tracker.errors import InvalidValue
+
+        items = value.split(",") if isinstance(value, str) else list(value or ())
+        try:
+            return tuple(parse_email(str(i), "admins") for i in items if str(i).strip())
+        except InvalidValue as exc:
+            raise ValueError(str(exc).removeprefix("Error: ")) from None
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file in the user's data directory."""

@@ -187,10 +187,12 @@ LINK = "https://tracker.example.org/act/"
 
 
 def test_text_part_with_links_matches_snapshot() -> None:
-    """With TRACKER_BASE_URL set: Mark done and Snooze as whole URLs, and who to ask."""
+    """With TRACKER_BASE_URL set: Mark done and Snooze as whole URLs, the contract's page
+    ("Open in the browser"), and who to ask."""
     email = lancashire(
         done_url=LINK + "done-token",
         snooze_url=LINK + "snooze-token",
+        page_url="https://tracker.example.org/contracts/LANCS-DRIVE",
         ask_to_change="cfo@lancashire-opcc.example.org",
     )
     message = build_reminder(email)
@@ -199,6 +201,10 @@ def test_text_part_with_links_matches_snapshot() -> None:
     assert f'href="{LINK}done-token"' in html and ">Mark done</a>" in html
     assert f'href="{LINK}snooze-token"' in html and ">Snooze</a>" in html
     assert "tracker milestone done" not in html
+    assert (
+        'href="https://tracker.example.org/contracts/LANCS-DRIVE"' in html
+        and ">Open in the browser</a>" in html
+    )
     # A reminder is not a mailing list: no unsubscribe header.
     assert message["List-Unsubscribe"] is None
 

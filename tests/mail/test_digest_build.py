@@ -355,12 +355,16 @@ BASE = "https://tracker.example.org"
 
 
 def test_text_part_with_links_matches_snapshot() -> None:
-    """With TRACKER_BASE_URL set: each item's Mark done and Snooze, the Digest settings
+    """With TRACKER_BASE_URL set: each item's Mark done, Snooze and Open in the browser
+    (the contract's page), the Digest settings
     link in the footer, and RFC 8058 one-click opt-out headers."""
 
     def linked(item: DigestItem, name: str) -> DigestItem:
         return dataclasses.replace(
-            item, done_url=f"{BASE}/act/{name}-done", snooze_url=f"{BASE}/act/{name}-snooze"
+            item,
+            done_url=f"{BASE}/act/{name}-done",
+            snooze_url=f"{BASE}/act/{name}-snooze",
+            page_url=f"{BASE}/contracts/{item.ref}",
         )
 
     email = olivia(
@@ -375,6 +379,7 @@ def test_text_part_with_links_matches_snapshot() -> None:
     html = html_part(msg)
     assert f'href="{BASE}/act/notice-done"' in html and ">Digest settings</a>" in html
     assert "tracker recipient set" not in html
+    assert f'href="{BASE}/contracts/LANCS-DRIVE"' in html and ">Open in the browser</a>" in html
     assert build_digest(olivia())["List-Unsubscribe"] is None
 
 

@@ -89,6 +89,8 @@ class ReminderEmail:
     #: Signed links to act from the email ("" without TRACKER_BASE_URL: no links shown).
     done_url: str = ""
     snooze_url: str = ""
+    #: The contract's page in the web app ("" without TRACKER_BASE_URL).
+    page_url: str = ""
     #: Who to ask to have the reminders go to someone else (shown with the links).
     ask_to_change: str = ""
 
@@ -131,6 +133,8 @@ class DigestItem:
     #: Signed links for the recipient ("" without TRACKER_BASE_URL).
     done_url: str = ""
     snooze_url: str = ""
+    #: The contract's page in the web app ("" without TRACKER_BASE_URL).
+    page_url: str = ""
 
     @property
     def overdue(self) -> bool:
@@ -196,3 +200,16 @@ class DigestEmail:
         return not (
             self.overdue or self.upcoming or self.funding or self.staffing or self.ending or news
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignInEmail:
+    """The email that carries a sign-in link: who asked, the link, and until when it works."""
+
+    message_id: str
+    sent_at: datetime  # aware; the Date header
+    mail_from: str
+    recipient: str
+    url: str
+    minutes: int  # how long the link works
+    expires_at: datetime  # aware UTC

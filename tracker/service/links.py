@@ -1,4 +1,5 @@
-"""The links an email carries ("Mark done", "Snooze", "Digest settings"), when there are any.
+"""The links an email carries ("Mark done", "Snooze", "Open in the browser", "Digest
+settings"), when there are any.
 
 Links need a public address (TRACKER_BASE_URL) and a key to sign them with
 (TRACKER_SECRET_KEY). Without an address an email has no links and reads exactly as
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import quote
 
 from tracker.domain.types import FACT_KINDS, MilestoneKind
 from tracker.errors import ConfigError
@@ -45,6 +47,11 @@ class Links:
             return f"{self.base_url}/act/{issue(self._secret, link)}"
 
         return ActionLinks(done=url(Purpose.DONE), snooze=url(Purpose.SNOOZE))
+
+    def contract_page(self, ref: str) -> str:
+        """The contract's page in the web app ("Open in the browser"): no token, the page
+        asks a person without a session to sign in, then goes on to it."""
+        return f"{self.base_url}/contracts/{quote(ref, safe='')}"
 
     def digest_settings(self, recipient: str) -> str:
         token = issue(self._secret, Link(Purpose.DIGEST, recipient, self.issued))

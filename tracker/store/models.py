@@ -349,6 +349,7 @@ class RecipientRow(Base):
     email: Mapped[str] = mapped_column(String(EMAIL), primary_key=True)
     digest: Mapped[str] = mapped_column(String(16))  # weekly | daily | off
     digest_time: Mapped[str | None] = mapped_column(String(5))  # "08:00", London
+    digest_day: Mapped[str | None] = mapped_column(String(9))  # "monday"; None: the default
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -431,6 +432,43 @@ class SendSlotRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     instance: Mapped[str] = mapped_column(String(120))
+
+
+class SignInLinkRow(Base):
+    """An emailed sign-in link: only the SHA-256 of its token is kept, so a copy of the
+    database signs nobody in. ``used_at`` is set by the one POST that may use it."""
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL))
+    next_path: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInAttemptRow(Base):
+    """One sign-in request, counted against its address and its client (a key each):
+    the rate limit holds across every instance and process on the database."""
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), index=True)  # "email:…" / "client:…"
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CalendarKeyRow(Base):
+    """A person's calendar subscription generation: the URL's signed secret carries it,
+    so replacing the secret (generation + 1) stops every older URL. No secret is stored."""
+
+    __tablename__ = "calendar_keys"
+
+    email: Mapped[str] = mapped_column(String(EMAIL), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 Line = TypeVar("Line", FundingRow, CostRow)

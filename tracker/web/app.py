@@ -19,8 +19,10 @@ from starlette.types import ASGIApp
 from tracker.service.app import App
 from tracker.service.links import secret_key
 from tracker.store.schema import current_revision, head_revision
-from tracker.web import actions, digest
+from tracker.web import actions, digest, settings, signin
+from tracker.web.auth import SignInRequired, to_sign_in, with_sessions
 from tracker.web.context import WebContext
+from tracker.web.csrf import with_csrf
 from tracker.web.pages import stylesheet
 from tracker.web.security import AccessLog, SecurityHeaders
 
@@ -67,7 +69,21 @@ def create_app(base: App) -> ASGIApp:
         Route("/act/{token}", actions.record, methods=["POST"]),
         Route("/digest/{token}", digest.show, methods=["GET"]),
         Route("/digest/{token}", digest.save, methods=["POST"]),
+        Route("/sign-in", signin.form, methods=["GET"]),
+        Route("/sign-in", signin.ask, methods=["POST"]),
+        Route("/sign-in/{token}", signin.show_link, methods=["GET"]),
+        Route("/sign-in/{token}", signin.use_link, methods=["POST"]),
+        Route("/sign-out", signin.leave, methods=["POST"]),
+        Route("/settings", settings.show, methods=["GET"]),
+        Route("/settings", settings.save, methods=["POST"]),
+        Route("/settings/calendar", settings.new_calendar_url, methods=["POST"]),
+        Route("/calendar/{secret}.ics", settings.calendar, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={SignInRequired: to_sign_in},
+    )
     app.state.web = web
-    return SecurityHeaders(AccessLog(app))
+    guarded = with_sessions(with_csrf(app, secret, web.base_url), secret, web.base_url)
+    return SecurityHeaders(AccessLog(guarded))

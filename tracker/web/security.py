@@ -30,7 +30,8 @@ HEADERS = (
     (b"cache-control", b"no-store"),
 )
 
-_TOKEN_PATH = re.compile(r"^/(act|digest)/([^/?]+)")
+#: Paths whose last part is a credential: emailed links, sign-in links, calendar URLs.
+_TOKEN_PATH = re.compile(r"^/(act|digest|sign-in|calendar)/([^/?]+)")
 
 log = logging.getLogger("tracker.web")
 
@@ -91,7 +92,8 @@ class AccessLog:
 
 
 def redacted_path(path: str) -> str:
-    """``/act/AbCdEfGh…`` for ``/act/<whole token>``; other paths as they are."""
+    """``/act/…1a2b3c4d5e6f`` for ``/act/<whole token>`` (and the same for sign-in links
+    and calendar URLs); other paths as they are."""
     return _TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/{redact(m.group(2))}", path)
 
 

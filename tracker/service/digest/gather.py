@@ -137,7 +137,8 @@ async def schedules(session: AsyncSession, app: App, people: Sequence[str]) -> d
             result[person] = default
         else:
             at = parse_time(row.digest_time) if row.digest_time else default.at
-            result[person] = Schedule(frequency=row.digest, weekday=default.weekday, at=at)
+            weekday = row.digest_day or default.weekday
+            result[person] = Schedule(frequency=row.digest, weekday=weekday, at=at)
     return result
 
 
@@ -670,12 +671,13 @@ def compose(
 
 def _linked(items: list[DigestItem], person: str, links: Links | None) -> tuple[DigestItem, ...]:
     """The items with the person's own Mark done and Snooze links (the facts are shared
-    between people; a link is signed for one of them)."""
+    between people; a link is signed for one of them), and each contract's page."""
     if links is None:
         return tuple(items)
     linked = []
     for item in items:
         actions = links.actions(person, item.milestone_id, MilestoneKind(item.kind), item.due)
+        item = replace(item, page_url=links.contract_page(item.ref))
         if actions is not None:
             item = replace(item, done_url=actions.done, snooze_url=actions.snooze)
         linked.append(item)

@@ -68,6 +68,7 @@ def with_links(
         email,
         done_url=actions.done if actions else "",
         snooze_url=actions.snooze if actions else "",
+        page_url=links.contract_page(email.ref),
         ask_to_change=ask or "whoever runs contract-tracker for your organisation",
     )
 

@@ -34,6 +34,7 @@ from tracker.domain.types import MILESTONE_CHANGES, MilestoneKind, MilestoneStat
 from tracker.service.app import App
 from tracker.service.contracts import load_contract
 from tracker.service.reminders.policy import contract_policy
+from tracker.service.views.access import visible_to
 from tracker.service.views.contracts import MilestoneView, milestone_views
 from tracker.store.installation import installation_uid
 from tracker.store.models import ContractRow, EventRow
@@ -174,9 +175,14 @@ def _entries(
 
 
 async def calendar_feed(
-    app: App, *, owner: str | None = None, ref: str | None = None
+    app: App,
+    *,
+    owner: str | None = None,
+    ref: str | None = None,
+    viewer: tuple[str, bool] | None = None,
 ) -> CalendarFeed:
-    """Open and cancelled milestones of all contracts, or of one ``ref`` / one ``owner``'s.
+    """Open and cancelled milestones of all contracts, or of one ``ref`` / one ``owner``'s,
+    or of the contracts one person (``viewer``: address, admin) may see in the web app.
 
     ``owner`` must already be a parsed address; it is compared ignoring case, as mail
     systems treat addresses, so ``Ann@x.org`` finds the contracts of ``ann@x.org``.
@@ -185,15 +191,16 @@ async def calendar_feed(
         if ref is not None:
             rows = [await load_contract(session, ref)]
         else:
-            rows = list(
-                (await session.execute(select(ContractRow).order_by(ContractRow.ref))).scalars()
-            )
+            statement = select(ContractRow).order_by(ContractRow.ref)
+            if viewer is not None:
+                statement = statement.where(visible_to(*viewer))
+            rows = list((await session.execute(statement)).scalars())
         if owner is not None:
             rows = [
                 r for r in rows if r.owner is not None and r.owner.casefold() == owner.casefold()
             ]
         # Filtered feeds are a handful of contracts; the whole feed counts the whole log.
-        filtered = ref is not None or owner is not None
+        filtered = ref is not None or owner is not None or viewer is not None
         sequences = await change_counts(session, sorted(r.id for r in rows) if filtered else None)
     installation = await installation_uid(app.session, app.now)
     entries = [entry for row in rows for entry in _entries(row, app, sequences, installation)]
