@@ -12,13 +12,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Site
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from support.browser import NARROW, Browser
 from support.people import LANCS_OWNER
-from support.web import run_sql, text_part
+from support.web import Site, run_sql, text_part
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 import httpx
-from conftest import Site
 from icalendar import Calendar
 from support.session import form_token, signed_in
+from support.web import Site
 
 OWNER = "policy.partnerships@lancashire-opcc.example.org"
 _CALENDAR = re.compile(r'id="calendar-url">([^<]+)<')

@@ -9,11 +9,10 @@ import re
 import time
 
 import httpx
-from conftest import SERVER_NOW, Site
 from support.processes import wait_until
 from support.session import form_token
 from support.smtp import ThreadedSmtpServer
-from support.web import dump_tables, serve_port, start_serve, text_part, web_env
+from support.web import SERVER_NOW, Site, dump_tables, serve_port, start_serve, text_part, web_env
 
 OWNER = "policy.partnerships@lancashire-opcc.example.org"
 STRANGER = "nobody@elsewhere.example.org"
