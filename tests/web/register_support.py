@@ -8,7 +8,7 @@ Contract ``i`` (1-25), ``REG-0ii``:
 * ends 30 * i days after 1 Oct 2024;
 * even i: 2025/26 costs £1,000 x i with £900 x i confirmed, a gap of £100 x i; odd i
   has no cost lines (gap unknown, sorted last);
-* i % 5 == 0: £10 x (30 - i) expected in 2025/26 (money at risk).
+* i % 5 == 0: £10 x (100 - i) expected in 2025/26 (money at risk).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def gap(i: int) -> Decimal | None:
 
 
 def at_risk(i: int) -> Decimal:
-    return Decimal(10 * (30 - i)) if i % 5 == 0 else Decimal(0)
+    return Decimal(10 * (100 - i)) if i % 5 == 0 else Decimal(0)
 
 
 def sees(person: str) -> set[int]:
@@ -81,14 +81,16 @@ def _record(i: int) -> dict[str, object]:
         record["costs"] = [{"year": "2025/26", "category": "Staff", "amount": 1000 * i}]
         funding.append({"source": "Grant", "year": "2025/26", "amount": 900 * i, "status": "confirmed"})
     if i % 5 == 0:
-        funding.append({"source": "Partner", "year": "2025/26", "amount": 10 * (30 - i), "status": "expected"})
+        funding.append({"source": "Partner", "year": "2025/26", "amount": 10 * (100 - i), "status": "expected"})
     if funding:
         record["funding"] = funding
     return record
 
 
-def write_register(path: Path, count: int = COUNT) -> Path:
-    path.write_text(yaml.safe_dump({"contracts": [_record(i) for i in range(1, count + 1)]}))
+def write_register(path: Path, count: int = COUNT, first: int = 1) -> Path:
+    """Contracts ``first`` to ``count`` as an import file."""
+    records = [_record(i) for i in range(first, count + 1)]
+    path.write_text(yaml.safe_dump({"contracts": records}))
     return path
 
 
