@@ -20,9 +20,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 from support.cli import Result
-from support.processes import clean_env, run_tracker
-from support.web import Served, serve_port, start_serve, web_env
+from support.processes import clean_env, run_in_thread, run_tracker
+from support.web import Served, run_sql, serve_port, start_serve, web_env
 
 DOMAIN = "register.example.org"
 ALICE, BOB, CAROL = (f"{name}@{DOMAIN}" for name in ("alice", "bob", "carol"))
@@ -79,9 +81,13 @@ def _record(i: int) -> dict[str, object]:
     funding = []
     if i % 2 == 0:
         record["costs"] = [{"year": "2025/26", "category": "Staff", "amount": 1000 * i}]
-        funding.append({"source": "Grant", "year": "2025/26", "amount": 900 * i, "status": "confirmed"})
+        funding.append(
+            {"source": "Grant", "year": "2025/26", "amount": 900 * i, "status": "confirmed"}
+        )
     if i % 5 == 0:
-        funding.append({"source": "Partner", "year": "2025/26", "amount": 10 * (100 - i), "status": "expected"})
+        funding.append(
+            {"source": "Partner", "year": "2025/26", "amount": 10 * (100 - i), "status": "expected"}
+        )
     if funding:
         record["funding"] = funding
     return record
@@ -117,3 +123,33 @@ def serve_register(db_url: str, tmp_path: Path, count: int = COUNT) -> Iterator[
         yield RegisterSite(url=db_url, served=served, tracker=tracker, env=env)
     finally:
         served.stop()
+
+
+def _write(url: str, statement: str) -> None:
+    async def go() -> None:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    run_in_thread(go(), name="sql-write")
+
+
+def fail_two_reminders(site: RegisterSite) -> None:
+    """The first planned reminder failed for good, the second waits for a retry: what the
+    sweep records after a 550 and after a greylisting 451 (written directly, as the
+    delivery tests cover how the sweep gets there)."""
+    ids = [row[0] for row in run_sql(site.url, "SELECT id FROM reminders ORDER BY id")]
+    assert len(ids) >= 2, "the register should have planned reminders"
+    _write(
+        site.url,
+        "UPDATE reminders SET status = 'failed', attempts = 1, "
+        f"last_reply = '550 5.1.1 <x@{DOMAIN}>: no such user' WHERE id = {ids[0]}",
+    )
+    _write(
+        site.url,
+        "UPDATE reminders SET attempts = 2, "
+        f"last_reply = '451 4.7.1 greylisted, try again later' WHERE id = {ids[1]}",
+    )

@@ -25,6 +25,7 @@ from register_support import (
     RegisterSite,
     at_risk,
     end,
+    fail_two_reminders,
     gap,
     owner,
     ref,
@@ -32,7 +33,7 @@ from register_support import (
     serve_register,
 )
 from support.session import signed_in
-from support.web import dump_tables, run_sql
+from support.web import dump_tables
 
 _ROW_REF = re.compile(r'<td><a href="/contracts/[^"]+">(REG-\d{3})</a></td>')
 
@@ -80,7 +81,9 @@ def test_sorts_filters_search_and_pages(reg: RegisterSite) -> None:
         assert by_risk[:5] == [5, 10, 15, 20, 25]
         assert all(at_risk(i) == 0 for i in by_risk[5:])
         # Filters and search.
-        assert set(_nums(_all_pages(admin, f"owner={BOB}"))) == {i for i in range(1, 26) if owner(i) == BOB}
+        assert set(_nums(_all_pages(admin, f"owner={BOB}"))) == {
+            i for i in range(1, 26) if owner(i) == BOB
+        }
         assert set(_nums(_all_pages(admin, "commissioner=North"))) == set(range(2, 26, 2))
         within = {i for i in range(1, 26) if TODAY <= end(i) <= TODAY.replace(year=2025)}
         assert set(_nums(_all_pages(admin, "within=365"))) == within and within
@@ -122,7 +125,9 @@ def test_a_person_sees_and_downloads_only_their_contracts(reg: RegisterSite, per
     expected = {ref(i) for i in sees(person)}
     with signed_in(reg.served.base_url, person) as client:
         assert set(_all_pages(client)) == expected
-        csv_refs = [line.split(",")[0] for line in client.get("/register.csv").text.splitlines()[1:]]
+        csv_refs = [
+            line.split(",")[0] for line in client.get("/register.csv").text.splitlines()[1:]
+        ]
         assert set(csv_refs) == expected
         book = load_workbook(BytesIO(client.get("/register.xlsx").content))
         sheet = book.active
@@ -146,7 +151,9 @@ def test_admin_csv_is_the_export(reg: RegisterSite, tmp_path: Path) -> None:
     assert 'filename="register.csv"' in response.headers["content-disposition"]
     assert response.content == out.read_bytes()
     lines = filtered.content.decode("utf-8-sig").splitlines()
-    assert [line.split(",")[0] for line in lines[1:]] == sorted(ref(i) for i in range(1, 26) if owner(i) == BOB)
+    assert [line.split(",")[0] for line in lines[1:]] == sorted(
+        ref(i) for i in range(1, 26) if owner(i) == BOB
+    )
     assert lines[0] == out.read_bytes().decode("utf-8-sig").splitlines()[0]
 
 
@@ -192,16 +199,11 @@ def test_funding_by_year(reg: RegisterSite) -> None:
 
 
 def test_deliveries_for_admins_only(reg: RegisterSite) -> None:
-    reg.tracker("send", "--dry-run", now="2024-09-16 09:00")
-    ids = [r[0] for r in run_sql(reg.url, "SELECT id FROM reminders ORDER BY id")]
-    assert len(ids) >= 2, "the register should have planned reminders"
-    failed, retrying = ids[0], ids[1]
-    run_sql_commit(reg.url, f"UPDATE reminders SET status = 'failed', attempts = 1, last_reply = '550 5.1.1 <x>: no such user' WHERE id = {failed}")
-    run_sql_commit(reg.url, f"UPDATE reminders SET attempts = 2, last_reply = '451 4.7.1 greylisted, try later' WHERE id = {retrying}")
+    fail_two_reminders(reg)
     with signed_in(reg.served.base_url, ADMIN) as admin:
         html = admin.get("/deliveries").text
-    assert "550 5.1.1 &lt;x&gt;: no such user" in html
-    assert "451 4.7.1 greylisted, try later" in html
+    assert "550 5.1.1 &lt;x@register.example.org&gt;: no such user" in html
+    assert "451 4.7.1 greylisted, try again later" in html
     assert "Failed (1)" in html and "Retrying (1)" in html
     for person in (ALICE, DAVE, NOBODY):
         with signed_in(reg.served.base_url, person) as client:
@@ -211,30 +213,18 @@ def test_deliveries_for_admins_only(reg: RegisterSite) -> None:
         assert refused.text == unknown.text
 
 
-def run_sql_commit(url: str, statement: str) -> None:
-    """One write outside the app (the sweep's failure bookkeeping, in short)."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-    from support.processes import run_in_thread
-
-    async def go() -> None:
-        engine = create_async_engine(url)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    run_in_thread(go(), name="sql-write")
-
-
 def test_get_changes_nothing(reg: RegisterSite) -> None:
     before = dump_tables(reg.url)
     for person in (ADMIN, ALICE, NOBODY):
         with signed_in(reg.served.base_url, person) as client:
             for path in (
-                "/register", "/register?sort=gap&page=2", "/register?page=0", "/register.csv",
-                "/register.xlsx", "/funding", "/deliveries",
+                "/register",
+                "/register?sort=gap&page=2",
+                "/register?page=0",
+                "/register.csv",
+                "/register.xlsx",
+                "/funding",
+                "/deliveries",
             ):
                 client.get(path)
     assert dump_tables(reg.url) == before

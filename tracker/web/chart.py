@@ -17,6 +17,8 @@ from tracker.domain.money import format_gbp
 #: The drawing's coordinate space (the SVG scales to its box).
 WIDTH = 480
 LABEL_WIDTH = 86
+#: Room after the longest bar for its amount.
+AMOUNT_WIDTH = 120
 BAR_HEIGHT = 16
 ROW_HEIGHT = 2 * BAR_HEIGHT + 18
 TOP = 8
@@ -50,7 +52,7 @@ def _length(amount: Decimal | None, largest: Decimal) -> float:
     """A bar's length in the drawing; a non-zero amount is at least 2 units, so it shows."""
     if amount is None or amount <= 0 or largest <= 0:
         return 0.0
-    span = WIDTH - LABEL_WIDTH - 4
+    span = WIDTH - LABEL_WIDTH - AMOUNT_WIDTH
     return max(2.0, float(amount / largest) * span)
 
 

@@ -114,6 +114,7 @@ async def show(request: Request) -> Response:
     viewer = require_viewer(request)
     web: WebContext = request.app.state.web
     query, errors = parse_query(request.query_params)
+    fields = {error.field for error in errors}
     result = await register_page(web.app_for(viewer.email), viewer.email, viewer.admin, query)
     download = _link(query, sort=None, order=None, page=None)
     return signed_in_page(
@@ -125,6 +126,7 @@ async def show(request: Request) -> Response:
         query=query,
         result=result,
         page_size=PAGE_SIZE,
+        order_chosen=request.query_params.get("order", "") if "order" not in fields else "",
         link=lambda page: _link(query, page=page),
         download=download if download != "?" else "",
         gbp=format_gbp,
