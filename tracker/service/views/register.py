@@ -150,9 +150,7 @@ def filter_clause(
     return and_(*clauses)
 
 
-def _ordered(
-    statement: Select[ContractRow], sort: Sort, order: Order
-) -> Select[ContractRow]:
+def _ordered(statement: Select[ContractRow], sort: Sort, order: Order) -> Select[ContractRow]:
     """Sorted by the key, contracts without a value (no cost lines) last either way, then
     by end date and ref so that a page boundary never moves."""
     key = {Sort.END: ContractRow.end_date, Sort.GAP: gap_key(), Sort.RISK: at_risk_key()}[sort]
