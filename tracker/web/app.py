@@ -19,7 +19,7 @@ from starlette.types import ASGIApp
 from tracker.service.app import App
 from tracker.service.links import secret_key
 from tracker.store.schema import current_revision, head_revision
-from tracker.web import actions, digest, settings, signin
+from tracker.web import actions, deliveries, digest, funding, register, settings, signin
 from tracker.web.auth import SignInRequired, to_sign_in, with_sessions
 from tracker.web.context import WebContext
 from tracker.web.csrf import with_csrf
@@ -78,6 +78,11 @@ def create_app(base: App) -> ASGIApp:
         Route("/settings", settings.save, methods=["POST"]),
         Route("/settings/calendar", settings.new_calendar_url, methods=["POST"]),
         Route("/calendar/{secret}.ics", settings.calendar, methods=["GET"]),
+        Route("/register", register.show, methods=["GET"]),
+        Route("/register.csv", register.csv_file, methods=["GET"]),
+        Route("/register.xlsx", register.xlsx_file, methods=["GET"]),
+        Route("/funding", funding.show, methods=["GET"]),
+        Route("/deliveries", deliveries.show, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

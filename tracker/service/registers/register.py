@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from tracker.domain.dates import format_uk
 from tracker.domain.milestones import next_option, option_notice_due
@@ -148,11 +148,15 @@ def next_statutory_notice(row: ContractRow) -> str | None:
     return f"{kind_label(MilestoneKind(first.kind))} due {format_uk(first.due)}"
 
 
-async def register_rows(app: App) -> list[RegisterRow]:
+async def register_rows(app: App, where: ColumnElement[bool] | None = None) -> list[RegisterRow]:
     """Every contract, ended ones included (the Transparency Code wants the year's
-    contracts), ordered by reference (a register is looked up by reference)."""
+    contracts), ordered by reference (a register is looked up by reference); ``where``
+    keeps only some (the web app's downloads: what the person may see)."""
+    statement = select(ContractRow).order_by(ContractRow.ref)
+    if where is not None:
+        statement = statement.where(where)
     async with app.session() as session:
-        rows = (await session.execute(select(ContractRow).order_by(ContractRow.ref))).scalars()
+        rows = (await session.execute(statement)).scalars()
         order = (VariationRow.dated, VariationRow.id)
         latest = {
             v.contract_id: v

@@ -22,6 +22,8 @@ class Listing(StrEnum):
     PLANNED = OutboxStatus.PLANNED.value
     DUE = "due"
     FAILED = OutboxStatus.FAILED.value
+    #: Planned again after a temporary failure: waiting for the next try.
+    RETRYING = "retrying"
     SENT = OutboxStatus.SENT.value
 
 
@@ -56,7 +58,8 @@ class AttemptView:
 
 
 async def list_reminders(app: App, listing: Listing) -> list[ReminderView]:
-    """Planned (upcoming), failed, or (``due``) planned rows whose time has come."""
+    """Planned (upcoming), failed, retrying (planned again after a temporary failure),
+    or (``due``) planned rows whose time has come."""
     statement = (
         select(ReminderRow, ContractRow.ref, MilestoneRow.kind)
         .join(ContractRow, ContractRow.id == ReminderRow.contract_id)
@@ -66,6 +69,10 @@ async def list_reminders(app: App, listing: Listing) -> list[ReminderView]:
         statement = statement.where(ReminderRow.status == OutboxStatus.FAILED).order_by(
             ReminderRow.updated_at.desc(), ReminderRow.id.desc()
         )
+    elif listing is Listing.RETRYING:
+        statement = statement.where(
+            ReminderRow.status == OutboxStatus.PLANNED, ReminderRow.attempts > 0
+        ).order_by(ReminderRow.due_at, ReminderRow.id)
     elif listing is Listing.DUE:
         statement = statement.where(
             ReminderRow.status == OutboxStatus.PLANNED, ReminderRow.due_at <= app.now
