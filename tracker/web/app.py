@@ -19,7 +19,7 @@ from starlette.types import ASGIApp
 from tracker.service.app import App
 from tracker.service.links import secret_key
 from tracker.store.schema import current_revision, head_revision
-from tracker.web import actions, digest
+from tracker.web import actions, contract, decide, digest, home
 from tracker.web.auth import SignInRequired, to_sign_in, with_sessions
 from tracker.web.context import WebContext
 from tracker.web.csrf import with_csrf
@@ -69,6 +69,10 @@ def create_app(base: App) -> ASGIApp:
         Route("/act/{token}", actions.record, methods=["POST"]),
         Route("/digest/{token}", digest.show, methods=["GET"]),
         Route("/digest/{token}", digest.save, methods=["POST"]),
+        Route("/", home.show, methods=["GET"]),
+        Route("/contracts/{ref:path}/milestones/{kind}/done", decide.done, methods=["POST"]),
+        Route("/contracts/{ref:path}/milestones/{kind}/snooze", decide.snooze, methods=["POST"]),
+        Route("/contracts/{ref:path}", contract.show, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,
