@@ -87,7 +87,9 @@ def test_done_and_snooze_from_the_home_page_by_keyboard(browser: Browser, site: 
     assert browser.driver.find_element(By.TAG_NAME, "h1").text == "My decisions"
     _check_page(browser, "my-decisions")
 
-    done = _card(browser, "Publication").find_element(By.CSS_SELECTOR, "form[action$='/done'] button")
+    done = _card(browser, "Publication").find_element(
+        By.CSS_SELECTOR, "form[action$='/done'] button"
+    )
     _press_enter(browser, done)
     banner = browser.driver.find_element(By.CSS_SELECTOR, ".banner").text
     assert "Marked done" in banner, banner

@@ -26,7 +26,9 @@ WATCHER = "chief.executive@lancashire-opcc.example.org"  # watches LANCS-DRIVE o
 TWO_WATCHER = "two.watcher@lancashire-opcc.example.org"  # watches LANCS-TWO only
 STRANGER = "nobody@lancashire-opcc.example.org"
 SENT = "2024-09-16 09:00"
-_ITEM = re.compile(r'<li class="card[^"]*" id="m(\d+)">.*?<h3 class="card-title">([^<]+)</h3>', re.S)
+_ITEM = re.compile(
+    r'<li class="card[^"]*" id="m(\d+)">.*?<h3 class="card-title">([^<]+)</h3>', re.S
+)
 
 
 @pytest.fixture
@@ -70,7 +72,9 @@ def test_home_lists_exactly_the_viewers_decisions_overdue_first(two: Site) -> No
     assert mine and {ref for ref, _ in mine} == {LANCS}
     overdue = section(html, "Overdue")
     upcoming = section(html, "Due in the next 8 weeks")
-    assert "Publication" in overdue and "5 Sep 2024" in overdue and "Extension notice" not in overdue
+    assert (
+        "Publication" in overdue and "5 Sep 2024" in overdue and "Extension notice" not in overdue
+    )
     assert "Extension notice" in upcoming and "30 Sep 2024" in upcoming
     assert [h.split(":")[0] for _, h in mine][:2] == ["Publication", "Extension notice"]
     assert "Staffing at risk" in html
