@@ -247,7 +247,7 @@ def publications(contract: Contract, rules: DerivationRules) -> list[DerivedMile
         milestones.append(
             DerivedMilestone(
                 kind=MilestoneKind.PUBLICATION,
-                key=f"decision:{decision.ref}",
+                key=publication_key(decision.ref),
                 due=due,
                 title=title,
                 note=note,
@@ -274,6 +274,11 @@ def derive_milestones(contract: Contract, rules: DerivationRules) -> list[Derive
     """Every derived milestone of the contract, sorted by (due, kind, key)."""
     derived = [milestone for rule in RULES for milestone in rule(contract, rules)]
     return sorted(derived, key=lambda m: (m.due, m.kind, m.key))
+
+
+def publication_key(decision_ref: str) -> str:
+    """The stored key of the milestone that publishes decision record ``decision_ref``."""
+    return f"decision:{decision_ref}"
 
 
 def publication_due(decided_on: date, working_days: int) -> date:

@@ -19,7 +19,18 @@ from starlette.types import ASGIApp
 from tracker.service.app import App
 from tracker.service.links import secret_key
 from tracker.store.schema import current_revision, head_revision
-from tracker.web import actions, deliveries, digest, funding, register, settings, signin
+from tracker.web import (
+    actions,
+    contract,
+    decide,
+    deliveries,
+    digest,
+    funding,
+    home,
+    register,
+    settings,
+    signin,
+)
 from tracker.web.auth import SignInRequired, to_sign_in, with_sessions
 from tracker.web.context import WebContext
 from tracker.web.csrf import with_csrf
@@ -83,6 +94,10 @@ def create_app(base: App) -> ASGIApp:
         Route("/register.xlsx", register.xlsx_file, methods=["GET"]),
         Route("/funding", funding.show, methods=["GET"]),
         Route("/deliveries", deliveries.show, methods=["GET"]),
+        Route("/", home.show, methods=["GET"]),
+        Route("/contracts/{ref:path}/milestones/{kind}/done", decide.done, methods=["POST"]),
+        Route("/contracts/{ref:path}/milestones/{kind}/snooze", decide.snooze, methods=["POST"]),
+        Route("/contracts/{ref:path}", contract.show, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

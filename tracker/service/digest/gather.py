@@ -617,23 +617,36 @@ async def _read_changes(
         part.changes.append(DigestChange(at=event.at, ref=part.row.ref, detail=event.detail))
 
 
+def person_contracts(batch: Batch, person: str) -> list[ContractFacts]:
+    """The person's contracts in the batch, by end date (the digest's order)."""
+    return sorted(
+        (batch.contracts[cid] for cid in batch.people_contracts.get(person, [])),
+        key=lambda facts: (facts.end, facts.ref),
+    )
+
+
+def decision_items(
+    contracts: Sequence[ContractFacts],
+) -> tuple[list[DigestItem], list[DigestItem]]:
+    """The open decisions of ``contracts``: overdue, and due within 8 weeks, each by due
+    date then ref and kind. The digest and the web app's home list them so."""
+    overdue = [item for facts in contracts for item in facts.overdue]
+    upcoming = [item for facts in contracts for item in facts.upcoming]
+    overdue.sort(key=lambda i: (i.due, i.ref, i.kind))
+    upcoming.sort(key=lambda i: (i.due, i.ref, i.kind))
+    return overdue, upcoming
+
+
 def compose(
     app: App, batch: Batch, person: str, *, message_id: str, period_label: str, frequency: str
 ) -> DigestEmail:
     """One person's digest from the batch: sorted by urgency, each item with its command."""
-    mine = sorted(
-        (batch.contracts[cid] for cid in batch.people_contracts.get(person, [])),
-        key=lambda facts: (facts.end, facts.ref),
-    )
-    overdue: list[DigestItem] = []
-    upcoming: list[DigestItem] = []
+    mine = person_contracts(batch, person)
     funding, staffing, ending = [], [], []
     changes: list[DigestChange] = []
     failures: list[DigestFailure] = []
     since = batch.last_sent.get(person, app.now - timedelta(days=CHANGES_DAYS))
     for facts in mine:
-        overdue.extend(facts.overdue)
-        upcoming.extend(facts.upcoming)
         if facts.listed is not None and (
             facts.needs_funding or facts.staffing_at_risk or facts.ending
         ):
@@ -646,8 +659,7 @@ def compose(
                 ending.append(shown)
         changes.extend(facts.changes)
         failures.extend(f for f in batch.failures.get(facts.id, ()) if f.at > since)
-    overdue.sort(key=lambda i: (i.due, i.ref, i.kind))
-    upcoming.sort(key=lambda i: (i.due, i.ref, i.kind))
+    overdue, upcoming = decision_items(mine)
     links = email_links(app.settings, app.now)
     changes.sort(key=lambda c: c.at, reverse=True)
     failures.sort(key=lambda f: f.at, reverse=True)

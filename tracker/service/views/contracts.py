@@ -274,24 +274,29 @@ async def list_contracts(
 
 async def contract_detail(app: App, ref: str) -> ContractDetail:
     async with app.session() as session:
-        row = await load_contract(session, ref)
-        events = (
-            await session.execute(
-                select(EventRow)
-                .where(EventRow.contract_id == row.id)
-                .order_by(EventRow.at.desc(), EventRow.id.desc())
-                .limit(50)
-            )
-        ).scalars()
-        return ContractDetail(
-            summary=summarise(row, app),
-            extensions=tuple(_extension_view(e) for e in row.extensions),
-            funding=tuple(_funding_view(f) for f in live_lines(row.funding)),
-            costs=tuple(_cost_view(c) for c in live_lines(row.costs)),
-            events=tuple(copy_row(EventView, e) for e in events),
-            reminders=tuple(await attempt_history(app, contract_id=row.id, session=session)),
-            variations=tuple(copy_row(VariationView, v) for v in await variations_of(session, row)),
+        return await detail_of(app, session, await load_contract(session, ref))
+
+
+async def detail_of(app: App, session: AsyncSession, row: ContractRow) -> ContractDetail:
+    """What ``show`` shows of a loaded contract (the web app's contract page too, once it
+    has found the contract visible to the viewer)."""
+    events = (
+        await session.execute(
+            select(EventRow)
+            .where(EventRow.contract_id == row.id)
+            .order_by(EventRow.at.desc(), EventRow.id.desc())
+            .limit(50)
         )
+    ).scalars()
+    return ContractDetail(
+        summary=summarise(row, app),
+        extensions=tuple(_extension_view(e) for e in row.extensions),
+        funding=tuple(_funding_view(f) for f in live_lines(row.funding)),
+        costs=tuple(_cost_view(c) for c in live_lines(row.costs)),
+        events=tuple(copy_row(EventView, e) for e in events),
+        reminders=tuple(await attempt_history(app, contract_id=row.id, session=session)),
+        variations=tuple(copy_row(VariationView, v) for v in await variations_of(session, row)),
+    )
 
 
 async def variations_of(session: AsyncSession, row: ContractRow) -> list[VariationRow]:
