@@ -7,7 +7,7 @@ Create Date: 2026-12-10 10:00:00.000000
 ``contracts.regime`` (``pa2023``, ``pcr2015`` or ``none``; every existing contract is
 ``none``, so nothing new is derived for it until someone says otherwise),
 ``contracts.light_touch`` (false) and ``contracts.entered_into`` (the day it was
-signed, NULL until given). (The lead re-chains after 0012 at merge.)
+signed, NULL until given).
 """
 
 from __future__ import annotations
@@ -24,18 +24,21 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("contracts", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("regime", sa.String(length=16), nullable=False, server_default="none")
-        )
-        batch_op.add_column(
-            sa.Column("light_touch", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(sa.Column("entered_into", sa.Date(), nullable=True))
+    # Not in batch mode (see 0011): on SQLite that copies and drops ``contracts``, and
+    # dropping it cascades to every milestone, reminder and event. Adding a column (NOT
+    # NULL with a default) and dropping one are native on SQLite 3.35+.
+    op.add_column(
+        "contracts",
+        sa.Column("regime", sa.String(length=16), nullable=False, server_default="none"),
+    )
+    op.add_column(
+        "contracts",
+        sa.Column("light_touch", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("contracts", sa.Column("entered_into", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("contracts", schema=None) as batch_op:
-        batch_op.drop_column("entered_into")
-        batch_op.drop_column("light_touch")
-        batch_op.drop_column("regime")
+    op.drop_column("contracts", "entered_into")
+    op.drop_column("contracts", "light_touch")
+    op.drop_column("contracts", "regime")
