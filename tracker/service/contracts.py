@@ -31,6 +31,7 @@ from tracker.service.registers.inputs import (
     ContractInput,
     CostInput,
     DecisionInput,
+    ExtensionInput,
     FundingInput,
     MilestoneInput,
     PolicyInput,
@@ -83,13 +84,8 @@ def contract_row(data: ContractInput, app: App, build: Build = orm_row) -> Contr
     values |= {"start_date": data.start, "end_date": data.end, "original_end": data.end}
     row: ContractRow = build(ContractRow, values | {"created_at": now, "updated_at": now})
     row.watchers = [build(WatcherRow, {"email": email}) for email in data.watchers]
-    available = ExtensionStatus.AVAILABLE.value
     row.extensions = [
-        build(
-            ExtensionRow,
-            shared_columns(option, ExtensionRow) | {"seq": index + 1, "status": available},
-        )
-        for index, option in enumerate(data.extensions)
+        extension_row(option, index + 1, build) for index, option in enumerate(data.extensions)
     ]
     row.funding = [
         _funding_row(line, str(index + 1), build) for index, line in enumerate(data.funding)
@@ -98,6 +94,13 @@ def contract_row(data: ContractInput, app: App, build: Build = orm_row) -> Contr
     row.milestones = []
     row.policies = [policy_row(entry, build) for entry in data.policy]
     row.decisions = [decision_row(d, now, build) for d in data.decisions]
+    return row
+
+
+def extension_row(option: ExtensionInput, seq: int, build: Build = orm_row) -> ExtensionRow:
+    """A contract's ``seq``-th extension option, available (``add``, ``import --update``)."""
+    values = shared_columns(option, ExtensionRow) | {"seq": seq}
+    row: ExtensionRow = build(ExtensionRow, values | {"status": ExtensionStatus.AVAILABLE.value})
     return row
 
 
@@ -240,18 +243,35 @@ async def extend(app: App, ref: str, *, decline: bool = False) -> str:
     return summary
 
 
+def append_funding(row: ContractRow, line: FundingInput) -> tuple[EventKind, str]:
+    """A new funding line on a loaded contract, keyed after its others (``funding add``
+    and ``import --update``); returns the event to log. The caller re-derives."""
+    keys = [int(f.key) for f in row.funding if f.key.isdigit()]
+    added = _funding_row(line, str(max(keys, default=0) + 1))
+    row.funding.append(added)
+    detail = f"{row.ref}: funding {funding_id(added)} {line.source} {line.year} {format_gbp(line.amount)} ({line.status.value})"
+    kind = (
+        EventKind.FUNDING_CONFIRMED
+        if line.status in (FundingStatus.CONFIRMED, FundingStatus.RECEIVED)
+        else EventKind.FUNDING_ADDED
+    )
+    return kind, detail
+
+
+async def append_cost(session: AsyncSession, row: ContractRow, cost: CostInput) -> str:
+    """A new cost line on a loaded contract (``cost add`` and ``import --update``);
+    returns the event's detail. The caller re-derives."""
+    added = _cost_row(cost)
+    row.costs.append(added)
+    await session.flush()  # its id names it: C7
+    label = f" {cost.category}" if cost.category else ""
+    return f"{row.ref}: cost {cost_id(added)} {cost.year}{label} {format_gbp(cost.amount)}"
+
+
 async def add_funding(app: App, ref: str, line: FundingInput) -> str:
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
-        keys = [int(f.key) for f in row.funding if f.key.isdigit()]
-        added = _funding_row(line, str(max(keys, default=0) + 1))
-        row.funding.append(added)
-        detail = f"{ref}: funding {funding_id(added)} {line.source} {line.year} {format_gbp(line.amount)} ({line.status.value})"
-        kind = (
-            EventKind.FUNDING_CONFIRMED
-            if line.status in (FundingStatus.CONFIRMED, FundingStatus.RECEIVED)
-            else EventKind.FUNDING_ADDED
-        )
+        kind, detail = append_funding(row, line)
         await _change(app, ref, kind, detail, session, row)
     return detail
 
@@ -259,11 +279,7 @@ async def add_funding(app: App, ref: str, line: FundingInput) -> str:
 async def add_cost(app: App, ref: str, cost: CostInput) -> str:
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
-        added = _cost_row(cost)
-        row.costs.append(added)
-        await session.flush()  # its id names it: C7
-        label = f" {cost.category}" if cost.category else ""
-        detail = f"{ref}: cost {cost_id(added)} {cost.year}{label} {format_gbp(cost.amount)}"
+        detail = await append_cost(session, row, cost)
         await _change(app, ref, EventKind.COST_ADDED, detail, session, row)
     return detail
 
