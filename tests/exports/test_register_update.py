@@ -122,15 +122,15 @@ def test_update_adds_new_refs_and_is_all_or_nothing(both: Runner, tmp_path: Path
     assert refs == {LANCS, WM, "NEW-1"}
 
 
-def test_update_refuses_a_yaml_whose_lines_differ(both: Runner, tmp_path: Path) -> None:
-    text = LANCS_SEED.read_text().replace("amount: 399543,", "amount: 399544,")
+def test_update_refuses_a_yaml_whose_decisions_differ(both: Runner, tmp_path: Path) -> None:
+    text = LANCS_SEED.read_text().replace("date: 2/9/2024", "date: 3/9/2024")
     assert text != LANCS_SEED.read_text()
     path = tmp_path / "lancs.yaml"
     path.write_text(text)
     before = state(both)
     refused = both("--now", NOW, "import", str(path), "--update")
     assert refused.code == 1 and refused.err.count("\n") == 1, refused
-    assert "funding in the file differ" in refused.err and "tracker funding" in refused.err
+    assert "decisions in the file differ" in refused.err and "tracker decision" in refused.err
     assert state(both) == before
     unchanged = ok(both("--now", NOW, "import", str(LANCS_SEED), "--update")).out
     assert "updated 0, 1 unchanged" in unchanged

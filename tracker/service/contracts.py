@@ -33,6 +33,7 @@ from tracker.service.registers.inputs import (
     ContractInput,
     CostInput,
     DecisionInput,
+    ExtensionInput,
     FundingInput,
     MilestoneInput,
     PolicyInput,
@@ -53,7 +54,7 @@ from tracker.store.models import (
     cost_id,
     funding_id,
 )
-from tracker.store.rows import shared_columns
+from tracker.store.rows import Build, orm_row, shared_columns
 
 
 async def load_contract(
@@ -77,58 +78,60 @@ async def _existing_refs(session: AsyncSession, refs: Sequence[str]) -> set[str]
     return found
 
 
-def contract_row(data: ContractInput, app: App) -> ContractRow:
-    """A new contract's row with its watchers, options, lines, policy and decisions."""
+def contract_row(data: ContractInput, app: App, build: Build = orm_row) -> ContractRow:
+    """A new contract's row with its watchers, options, lines, policy and decisions.
+    ``build`` makes each row from its model and values (the bulk import's plain rows)."""
     now = app.now
-    row = ContractRow(
-        **shared_columns(data, ContractRow),
-        start_date=data.start,
-        end_date=data.end,
-        original_end=data.end,
-        created_at=now,
-        updated_at=now,
-    )
-    row.watchers = [WatcherRow(email=email) for email in data.watchers]
-    available = ExtensionStatus.AVAILABLE.value
+    values = shared_columns(data, ContractRow)
+    values |= {"start_date": data.start, "end_date": data.end, "original_end": data.end}
+    row: ContractRow = build(ContractRow, values | {"created_at": now, "updated_at": now})
+    row.watchers = [build(WatcherRow, {"email": email}) for email in data.watchers]
     row.extensions = [
-        ExtensionRow(**shared_columns(option, ExtensionRow), seq=index + 1, status=available)
-        for index, option in enumerate(data.extensions)
+        extension_row(option, index + 1, build) for index, option in enumerate(data.extensions)
     ]
-    row.funding = [_funding_row(line, str(index + 1)) for index, line in enumerate(data.funding)]
-    row.costs = [_cost_row(cost) for cost in data.costs]
+    row.funding = [
+        _funding_row(line, str(index + 1), build) for index, line in enumerate(data.funding)
+    ]
+    row.costs = [_cost_row(cost, build) for cost in data.costs]
     row.milestones = []
-    row.policies = [policy_row(entry) for entry in data.policy]
-    row.decisions = [decision_row(d, now) for d in data.decisions]
+    row.policies = [policy_row(entry, build) for entry in data.policy]
+    row.decisions = [decision_row(d, now, build) for d in data.decisions]
     return row
 
 
-def decision_row(decision: DecisionInput, now: datetime) -> DecisionRow:
-    return DecisionRow(**shared_columns(decision, DecisionRow), created_at=now)
+def extension_row(option: ExtensionInput, seq: int, build: Build = orm_row) -> ExtensionRow:
+    """A contract's ``seq``-th extension option, available (``add``, ``import --update``)."""
+    values = shared_columns(option, ExtensionRow) | {"seq": seq}
+    row: ExtensionRow = build(ExtensionRow, values | {"status": ExtensionStatus.AVAILABLE.value})
+    return row
 
 
-def policy_row(entry: PolicyInput) -> ContractPolicyRow:
-    return ContractPolicyRow(
-        kind=entry.kind.value,
-        leads=",".join(str(v) for v in entry.leads) if entry.leads is not None else None,
-        escalate_from=entry.escalate_from,
-        nag_days=entry.nag_days,
-        max_nags=entry.max_nags,
+def decision_row(decision: DecisionInput, now: datetime, build: Build = orm_row) -> DecisionRow:
+    values = shared_columns(decision, DecisionRow) | {"created_at": now}
+    row: DecisionRow = build(DecisionRow, values)
+    return row
+
+
+def policy_row(entry: PolicyInput, build: Build = orm_row) -> ContractPolicyRow:
+    leads = ",".join(str(v) for v in entry.leads) if entry.leads is not None else None
+    values = {"kind": entry.kind.value, "leads": leads, "escalate_from": entry.escalate_from}
+    row: ContractPolicyRow = build(
+        ContractPolicyRow, values | {"nag_days": entry.nag_days, "max_nags": entry.max_nags}
     )
+    return row
 
 
-def _funding_row(line: FundingInput, key: str) -> FundingRow:
-    return FundingRow(
-        key=key,
-        source=line.source,
-        year=line.year.start_year,
-        amount=line.amount,
-        status=line.status.value,
-        confirm_by=line.confirm_by,
-    )
+def _funding_row(line: FundingInput, key: str, build: Build = orm_row) -> FundingRow:
+    values = {"key": key, "source": line.source, "year": line.year.start_year}
+    values |= {"amount": line.amount, "status": line.status.value}
+    row: FundingRow = build(FundingRow, values | {"confirm_by": line.confirm_by})
+    return row
 
 
-def _cost_row(cost: CostInput) -> CostRow:
-    return CostRow(year=cost.year.start_year, category=cost.category, amount=cost.amount)
+def _cost_row(cost: CostInput, build: Build = orm_row) -> CostRow:
+    values = {"year": cost.year.start_year, "category": cost.category, "amount": cost.amount}
+    row: CostRow = build(CostRow, values)
+    return row
 
 
 async def refresh(session: AsyncSession, row: ContractRow, app: App) -> None:
@@ -242,18 +245,35 @@ async def extend(app: App, ref: str, *, decline: bool = False) -> str:
     return summary
 
 
+def append_funding(row: ContractRow, line: FundingInput) -> tuple[EventKind, str]:
+    """A new funding line on a loaded contract, keyed after its others (``funding add``
+    and ``import --update``); returns the event to log. The caller re-derives."""
+    keys = [int(f.key) for f in row.funding if f.key.isdigit()]
+    added = _funding_row(line, str(max(keys, default=0) + 1))
+    row.funding.append(added)
+    detail = f"{row.ref}: funding {funding_id(added)} {line.source} {line.year} {format_gbp(line.amount)} ({line.status.value})"
+    kind = (
+        EventKind.FUNDING_CONFIRMED
+        if line.status in (FundingStatus.CONFIRMED, FundingStatus.RECEIVED)
+        else EventKind.FUNDING_ADDED
+    )
+    return kind, detail
+
+
+async def append_cost(session: AsyncSession, row: ContractRow, cost: CostInput) -> str:
+    """A new cost line on a loaded contract (``cost add`` and ``import --update``);
+    returns the event's detail. The caller re-derives."""
+    added = _cost_row(cost)
+    row.costs.append(added)
+    await session.flush()  # its id names it: C7
+    label = f" {cost.category}" if cost.category else ""
+    return f"{row.ref}: cost {cost_id(added)} {cost.year}{label} {format_gbp(cost.amount)}"
+
+
 async def add_funding(app: App, ref: str, line: FundingInput) -> str:
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
-        keys = [int(f.key) for f in row.funding if f.key.isdigit()]
-        added = _funding_row(line, str(max(keys, default=0) + 1))
-        row.funding.append(added)
-        detail = f"{ref}: funding {funding_id(added)} {line.source} {line.year} {format_gbp(line.amount)} ({line.status.value})"
-        kind = (
-            EventKind.FUNDING_CONFIRMED
-            if line.status in (FundingStatus.CONFIRMED, FundingStatus.RECEIVED)
-            else EventKind.FUNDING_ADDED
-        )
+        kind, detail = append_funding(row, line)
         await _change(app, ref, kind, detail, session, row)
     return detail
 
@@ -261,11 +281,7 @@ async def add_funding(app: App, ref: str, line: FundingInput) -> str:
 async def add_cost(app: App, ref: str, cost: CostInput) -> str:
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
-        added = _cost_row(cost)
-        row.costs.append(added)
-        await session.flush()  # its id names it: C7
-        label = f" {cost.category}" if cost.category else ""
-        detail = f"{ref}: cost {cost_id(added)} {cost.year}{label} {format_gbp(cost.amount)}"
+        detail = await append_cost(session, row, cost)
         await _change(app, ref, EventKind.COST_ADDED, detail, session, row)
     return detail
 

@@ -10,6 +10,7 @@ attached). Manual milestones are never touched.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from tracker.domain.milestones import derive_milestones
 from tracker.domain.types import (
@@ -21,6 +22,7 @@ from tracker.domain.types import (
 )
 from tracker.store.domain_rows import to_domain
 from tracker.store.models import ContractRow, EventRow, MilestoneRow
+from tracker.store.rows import Build, orm_row
 
 #: The closing note of a derived milestone cancelled because its rule no longer applies;
 #: such a milestone re-opens by itself if the rule applies again.
@@ -36,6 +38,7 @@ def record_event(
     now: datetime,
     *,
     milestone: MilestoneRow | None = None,
+    build: Build = orm_row,
 ) -> EventRow:
     """A change-log entry for the contract, naming the milestone it concerns if one.
 
@@ -43,28 +46,18 @@ def record_event(
     milestone are what code reads (the calendar's SEQUENCE), so no rule parses the text.
     The milestone must have its id (be flushed). The caller's session adds the event.
     """
-    return EventRow(
-        contract_id=row.id,
-        at=now,
-        kind=kind.value,
-        detail=detail,
-        milestone_id=None if milestone is None else milestone.id,
+    values = {"contract_id": row.id, "at": now, "kind": kind.value, "detail": detail}
+    event: EventRow = build(
+        EventRow, values | {"milestone_id": None if milestone is None else milestone.id}
     )
+    return event
 
 
-def _new_row(row: ContractRow, wanted: DerivedMilestone, now: datetime) -> MilestoneRow:
-    return MilestoneRow(
-        contract_id=row.id,
-        kind=wanted.kind.value,
-        key=wanted.key,
-        due=wanted.due,
-        title=wanted.title,
-        note=wanted.note or None,
-        status=MilestoneStatus.OPEN.value,
-        origin=MilestoneOrigin.DERIVED.value,
-        created_at=now,
-        updated_at=now,
-    )
+def _new_row(row: ContractRow, wanted: DerivedMilestone, now: datetime, build: Build) -> Any:
+    values: dict[str, Any] = {"contract_id": row.id, "kind": wanted.kind.value, "key": wanted.key}
+    values |= {"due": wanted.due, "title": wanted.title, "note": wanted.note or None}
+    values |= {"status": MilestoneStatus.OPEN.value, "origin": MilestoneOrigin.DERIVED.value}
+    return build(MilestoneRow, values | {"created_at": now, "updated_at": now})
 
 
 def _moved(row: ContractRow, stored: MilestoneRow, due: date, now: datetime) -> EventRow:
@@ -84,10 +77,13 @@ def _reopened(row: ContractRow, stored: MilestoneRow, now: datetime) -> EventRow
     return record_event(row, EventKind.MILESTONE_REOPENED, detail, now, milestone=stored)
 
 
-def sync_milestones(row: ContractRow, rules: DerivationRules, now: datetime) -> list[EventRow]:
+def sync_milestones(
+    row: ContractRow, rules: DerivationRules, now: datetime, build: Build = orm_row
+) -> list[EventRow]:
     """Reconcile stored derived milestones with the rules; returns change-log events.
 
-    The contract row must be flushed (have an id) and its milestones loaded.
+    The contract row must be flushed (have an id) and its milestones loaded. ``build``
+    makes a new milestone's row (the bulk import's plain rows).
     """
     wanted = {(m.kind.value, m.key): m for m in derive_milestones(to_domain(row), rules)}
     stored = {(m.kind, m.key): m for m in row.milestones}
@@ -95,7 +91,7 @@ def sync_milestones(row: ContractRow, rules: DerivationRules, now: datetime) -> 
     for ident, target in wanted.items():
         existing = stored.get(ident)
         if existing is None:
-            row.milestones.append(_new_row(row, target, now))
+            row.milestones.append(_new_row(row, target, now, build))
             continue
         if existing.origin != MilestoneOrigin.DERIVED.value:
             continue

@@ -112,12 +112,12 @@ def _find(lines: Sequence[Line], line_id: str, name: Callable[[Line], str], ref:
     raise InvalidValue("ID", line_id, f"is not a {kind} line of {ref} (its {kind} lines: {known})")
 
 
-def _describe_funding(line: FundingRow) -> str:
+def describe_funding(line: FundingRow) -> str:
     year = FinancialYear(line.year)
     return f"{funding_id(line)} {line.source} {year} {format_gbp(line.amount)} ({line.status})"
 
 
-def _describe_cost(line: CostRow) -> str:
+def describe_cost(line: CostRow) -> str:
     label = f" {line.category}" if line.category else ""
     return f"{cost_id(line)} {FinancialYear(line.year)}{label} {format_gbp(line.amount)}"
 
@@ -177,15 +177,11 @@ def _reopen_needed(session: AsyncSession, row: ContractRow, app: App) -> None:
             session.add(event)
 
 
-async def _save(
-    session: AsyncSession, row: ContractRow, app: App, kind: EventKind, detail: str
-) -> None:
-    """Log the change, re-open what is needed again, re-derive and re-plan, commit."""
+def _log(session: AsyncSession, row: ContractRow, app: App, kind: EventKind, detail: str) -> None:
+    """Log the change and re-open what is needed again (the caller re-derives)."""
     row.updated_at = app.now
     _reopen_needed(session, row, app)
     session.add(record_event(row, kind, detail, app.now))
-    await refresh(session, row, app)
-    await session.commit()
 
 
 def _apply_funding(line: FundingRow, change: FundingChange) -> None:
@@ -197,23 +193,35 @@ def _apply_funding(line: FundingRow, change: FundingChange) -> None:
         line.confirm_by = change.confirm_by
 
 
+def change_funding(
+    session: AsyncSession, row: ContractRow, line: FundingRow, change: FundingChange, app: App
+) -> str:
+    """``funding set`` on a loaded contract, in the caller's transaction (``set_funding``
+    and ``import --update``): a line now secured closes, as done, the confirmation
+    milestones it satisfied; the change is logged. The caller re-derives and re-plans."""
+    before, was = _derived_confirmations(row, app), describe_funding(line)
+    _apply_funding(line, change)
+    now_text = describe_funding(line)
+    note = f"; {change.note}" if change.note else ""
+    detail = f"{row.ref}: funding {was} -> {now_text}{note}"
+    if FundingStatus(line.status) in SECURED:
+        gone = before - _derived_confirmations(row, app)
+        why = f"{SATISFIED} {now_text}{note}"
+        _close_satisfied(session, row, gone, why, app.now)
+    secured = change.status in SECURED
+    kind = EventKind.FUNDING_CONFIRMED if secured else EventKind.FUNDING_CHANGED
+    _log(session, row, app, kind, detail)
+    return detail
+
+
 async def set_funding(app: App, ref: str, line_id: str, change: FundingChange) -> str:
     """Change a funding line in place; gaps and milestones follow in the same transaction."""
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
         line = _find(row.funding, line_id, funding_id, ref)
-        before, was = _derived_confirmations(row, app), _describe_funding(line)
-        _apply_funding(line, change)
-        now_text = _describe_funding(line)
-        note = f"; {change.note}" if change.note else ""
-        detail = f"{ref}: funding {was} -> {now_text}{note}"
-        if FundingStatus(line.status) in SECURED:
-            gone = before - _derived_confirmations(row, app)
-            why = f"{SATISFIED} {now_text}{note}"
-            _close_satisfied(session, row, gone, why, app.now)
-        secured = change.status in SECURED
-        kind = EventKind.FUNDING_CONFIRMED if secured else EventKind.FUNDING_CHANGED
-        await _save(session, row, app, kind, detail)
+        detail = change_funding(session, row, line, change, app)
+        await refresh(session, row, app)
+        await session.commit()
     return detail
 
 
@@ -222,20 +230,31 @@ async def remove_funding(app: App, ref: str, line_id: str) -> str:
     return await _remove(app, ref, line_id, funding=True)
 
 
+def change_cost(
+    session: AsyncSession, row: ContractRow, line: CostRow, change: CostChange, app: App
+) -> str:
+    """``cost set`` on a loaded contract, in the caller's transaction (logged; the
+    caller re-derives and re-plans)."""
+    was = describe_cost(line)
+    if change.amount is not None:
+        line.amount = change.amount
+    if change.category is not None:
+        line.category = change.category
+    if change.year is not None:
+        line.year = change.year.start_year
+    detail = f"{row.ref}: cost {was} -> {describe_cost(line)}"
+    _log(session, row, app, EventKind.COST_CHANGED, detail)
+    return detail
+
+
 async def set_cost(app: App, ref: str, line_id: str, change: CostChange) -> str:
     """Change a cost line in place (amount, category or year)."""
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
         line = _find(row.costs, line_id, cost_id, ref)
-        was = _describe_cost(line)
-        if change.amount is not None:
-            line.amount = change.amount
-        if change.category is not None:
-            line.category = change.category
-        if change.year is not None:
-            line.year = change.year.start_year
-        detail = f"{ref}: cost {was} -> {_describe_cost(line)}"
-        await _save(session, row, app, EventKind.COST_CHANGED, detail)
+        detail = change_cost(session, row, line, change, app)
+        await refresh(session, row, app)
+        await session.commit()
     return detail
 
 
@@ -244,19 +263,31 @@ async def remove_cost(app: App, ref: str, line_id: str) -> str:
     return await _remove(app, ref, line_id, funding=False)
 
 
+def remove_line(
+    session: AsyncSession, row: ContractRow, line: FundingRow | CostRow, app: App
+) -> str:
+    """``funding remove`` / ``cost remove`` on a loaded contract, in the caller's
+    transaction: the line is kept, marked removed, and logged by its old description."""
+    if isinstance(line, FundingRow):
+        what, kind = f"funding {describe_funding(line)}", EventKind.FUNDING_REMOVED
+    else:
+        what, kind = f"cost {describe_cost(line)}", EventKind.COST_REMOVED
+    line.removed_at = app.now
+    detail = f"{row.ref}: {what} removed"
+    _log(session, row, app, kind, detail)
+    return detail
+
+
 async def _remove(app: App, ref: str, line_id: str, *, funding: bool) -> str:
     """Mark a funding (or cost) line removed, log it by its old description, re-derive."""
     async with app.session() as session:
         row = await load_contract(session, ref, for_update=True)
-        if funding:
-            found = _find(row.funding, line_id, funding_id, ref)
-            line: FundingRow | CostRow = found
-            what, kind = f"funding {_describe_funding(found)}", EventKind.FUNDING_REMOVED
-        else:
-            cost = _find(row.costs, line_id, cost_id, ref)
-            line = cost
-            what, kind = f"cost {_describe_cost(cost)}", EventKind.COST_REMOVED
-        line.removed_at = app.now
-        detail = f"{ref}: {what} removed"
-        await _save(session, row, app, kind, detail)
+        line: FundingRow | CostRow = (
+            _find(row.funding, line_id, funding_id, ref)
+            if funding
+            else _find(row.costs, line_id, cost_id, ref)
+        )
+        detail = remove_line(session, row, line, app)
+        await refresh(session, row, app)
+        await session.commit()
     return detail

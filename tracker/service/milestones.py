@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from tracker.service.derive import record_event
 from tracker.service.registers.inputs import MilestoneInput
 from tracker.service.reminders.plan import replan_contract
 from tracker.store.models import ContractRow, MilestoneRow
+from tracker.store.rows import Build, orm_row
 
 #: Ids are 32-bit on PostgreSQL; a larger number cannot be a milestone (and would overflow).
 MAX_ID = 2**31 - 1
@@ -37,19 +39,16 @@ DEFAULT_TITLES = {
 }
 
 
-def new_manual_milestone(row: ContractRow, data: MilestoneInput, now: datetime) -> MilestoneRow:
-    return MilestoneRow(
-        contract_id=row.id,
-        kind=data.kind.value,
-        key=f"manual:{uuid4().hex[:12]}",
-        due=data.due,
-        title=data.title or DEFAULT_TITLES.get(data.kind, data.kind.value),
-        note=data.note,
-        status=MilestoneStatus.OPEN.value,
-        origin=MilestoneOrigin.MANUAL.value,
-        created_at=now,
-        updated_at=now,
-    )
+def new_manual_milestone(
+    row: ContractRow, data: MilestoneInput, now: datetime, build: Build = orm_row
+) -> MilestoneRow:
+    title = data.title or DEFAULT_TITLES.get(data.kind, data.kind.value)
+    values: dict[str, Any] = {"contract_id": row.id, "kind": data.kind.value}
+    values["key"] = f"manual:{uuid4().hex[:12]}"
+    values |= {"due": data.due, "title": title, "note": data.note}
+    values |= {"status": MilestoneStatus.OPEN.value, "origin": MilestoneOrigin.MANUAL.value}
+    made: MilestoneRow = build(MilestoneRow, values | {"created_at": now, "updated_at": now})
+    return made
 
 
 async def _find(

@@ -122,12 +122,21 @@ def planned_values(
 ) -> dict[str, Any]:
     """The columns of :func:`planned_reminder`, for bulk inserts (``tracker import``)."""
     mid, due, lead, recipient = milestone.id, milestone.due, planned.lead, planned.recipient
-    values: dict[str, Any] = {"lead": lead, "recipient": recipient, "role": planned.role}
-    values |= {"milestone_id": mid, "milestone_due": due, "contract_id": milestone.contract_id}
-    values |= {"send_at": planned.send_at, "due_at": planned.send_at}
-    values["message_id"] = message_id(mid, due, lead, recipient, domain)
-    values |= {"status": OutboxStatus.PLANNED, "attempts": 0}
-    return values | {"created_at": now, "updated_at": now}
+    return {
+        "lead": lead,
+        "recipient": recipient,
+        "role": planned.role,
+        "milestone_id": mid,
+        "milestone_due": due,
+        "contract_id": milestone.contract_id,
+        "send_at": planned.send_at,
+        "due_at": planned.send_at,
+        "message_id": message_id(mid, due, lead, recipient, domain),
+        "status": OutboxStatus.PLANNED,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _due_condition(

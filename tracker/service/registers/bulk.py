@@ -11,7 +11,6 @@ Importing the benchmark's 10,000 contracts this way takes seconds, not minutes.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,21 +24,23 @@ from tracker.service.milestones import new_manual_milestone
 from tracker.service.registers.inputs import ContractInput
 from tracker.service.reminders.nags import schedule_nags
 from tracker.service.reminders.plan import first_plan
-from tracker.store.bulk_insert import insert_many
-from tracker.store.models import Base, ContractRow, MilestoneRow, ReminderRow
+from tracker.store.bulk_insert import PlainRow, insert_many
+from tracker.store.models import ContractRow, ReminderRow
+from tracker.store.rows import Build
 
 #: Contracts per batch: big enough that each flush is a few executemany calls, small
 #: enough that a progress bar moves.
 BATCH = 500
 
 Progress = Callable[[int], None]
+MakeRow = Callable[[ContractInput, App, Build], ContractRow]
 
 
 async def save_new_contracts(
     session: AsyncSession,
     contracts: Sequence[ContractInput],
     app: App,
-    make_row: Callable[[ContractInput, App], ContractRow],
+    make_row: MakeRow,
     progress: Progress | None = None,
 ) -> int:
     """Write new contracts in the caller's transaction; returns how many milestones they
@@ -57,96 +58,65 @@ async def save_new_contracts(
 #: The unique columns that tell apart the rows whose ids are read back.
 KEYS = {"contracts": ("ref",), "milestones": ("contract_id", "kind", "key")}
 
-
-def _contract_key(row: ContractRow) -> tuple[Any, ...]:
-    return (row.ref,)
-
-
-def _milestone_key(row: MilestoneRow) -> tuple[Any, ...]:
-    return (row.contract_id, row.kind, row.key)
-
-
 #: A new contract's child rows, by relationship name: each gets the contract's id.
 CHILDREN = ("watchers", "extensions", "funding", "costs", "policies", "decisions")
 
 
-def _values(row: Base) -> dict[str, Any]:
-    """Every column of a row not yet stored (its id left to the database), read from the
-    instance's own dict: the attribute machinery costs more than the insert at this size
-    (every column's attribute has the column's name). An attribute never set takes the
-    column's scalar default, as a flush would give it (e.g. a new contract's version 1),
-    else NULL."""
-    state = row.__dict__
-    return {name: state.get(name, default) for name, default in _columns(row.__table__)}
+def _values(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    return [row.values() for row in rows]
 
 
-@functools.cache
-def _columns(table: Table) -> tuple[tuple[str, Any], ...]:
-    """(name, scalar default or None) of every column but the id."""
-    return tuple(
-        (column.name, _scalar_default(column)) for column in table.columns if column.name != "id"
-    )
-
-
-def _scalar_default(column: Any) -> Any:
-    default = column.default
-    return default.arg if default is not None and default.is_scalar else None
-
-
-async def _insert(session: AsyncSession, rows: Sequence[Base]) -> None:
-    """One executemany of new rows of one table."""
+async def _insert(session: AsyncSession, rows: Sequence[Any]) -> None:
+    """One executemany of new plain rows of one table."""
     if rows:
-        table: Table = rows[0].__table__  # type: ignore[assignment]
-        await insert_many(session, table, [_values(row) for row in rows])
+        await insert_many(session, rows[0].__table__, _values(rows))
 
 
-async def _insert_with_ids(
-    session: AsyncSession, rows: Sequence[Base], key: Callable[[Any], tuple[Any, ...]]
-) -> None:
+async def _insert_with_ids(session: AsyncSession, rows: Sequence[Any]) -> None:
     """New rows of one table that need their ids back: INSERT ... RETURNING in batches,
-    each id matched to its row by the row's unique ``key`` (asking for the rows' own
+    each id matched to its row by the row's unique key (asking for the rows' own
     order would make SQLAlchemy send one statement a row on SQLite)."""
     if not rows:
         return
-    table: Table = rows[0].__table__  # type: ignore[assignment]
-    names = [column for column in KEYS[table.name]]
+    table: Table = rows[0].__table__
+    names = KEYS[table.name]
     statement = insert(table).returning(table.c.id, *(table.c[name] for name in names))
-    result = await session.execute(statement, [_values(row) for row in rows])
+    result = await session.execute(statement, _values(rows))
     ids = {tuple(found[1:]): found[0] for found in result}
     for row in rows:
-        row.id = ids[key(row)]  # type: ignore[attr-defined]
+        row.id = ids[tuple(getattr(row, name) for name in names)]
+
+
+def _event(row: Any, app: App) -> Any:
+    """The "added" event, as ``add`` records it, with its actor (no flush stamps it
+    here: see tracker.store.audit)."""
+    detail = f"{row.ref} added: {row.title}"
+    event = record_event(row, EventKind.CONTRACT_ADDED, detail, app.now, build=PlainRow)
+    event.actor = app.actor
+    return event
 
 
 async def _save_batch(
-    session: AsyncSession,
-    batch: Sequence[ContractInput],
-    app: App,
-    make_row: Callable[[ContractInput, App], ContractRow],
+    session: AsyncSession, batch: Sequence[ContractInput], app: App, make_row: MakeRow
 ) -> int:
-    """The rows are built as ORM objects (by the same code as one ``add``) but never put
-    in the session: a flush would insert them one statement a row."""
+    """The rows are built by the same code as one ``add``, as plain rows (no ORM
+    instrumentation, never in a session: a flush would insert them one at a time)."""
     now, policy = app.now, app.policy
-    rows = [make_row(data, app) for data in batch]
-    await _insert_with_ids(session, rows, _contract_key)
-    milestones: list[MilestoneRow] = []
+    rows: list[Any] = [make_row(data, app, PlainRow) for data in batch]
+    await _insert_with_ids(session, rows)
+    milestones: list[Any] = []
     for row, data in zip(rows, batch, strict=True):
         for name in CHILDREN:
             for child in getattr(row, name):
                 child.contract_id = row.id
-        row.milestones.extend(new_manual_milestone(row, m, now) for m in data.milestones)
-        sync_milestones(row, policy.derivation, now)  # new: no event but the "added" one
+        row.milestones.extend(new_manual_milestone(row, m, now, PlainRow) for m in data.milestones)
+        sync_milestones(row, policy.derivation, now, PlainRow)  # new: no event but "added"
         schedule_nags(row, policy, ())  # nag times go in with the milestones
         milestones.extend(row.milestones)
     for name in CHILDREN:
         await _insert(session, [child for row in rows for child in getattr(row, name)])
-    await _insert_with_ids(session, milestones, _milestone_key)
-    events = [
-        record_event(row, EventKind.CONTRACT_ADDED, f"{row.ref} added: {row.title}", now)
-        for row in rows
-    ]
-    for event in events:  # no flush stamps them here (see tracker.store.audit)
-        event.actor = app.actor
-    await _insert(session, events)
+    await _insert_with_ids(session, milestones)
+    await _insert(session, [_event(row, app) for row in rows])
     reminders = [
         values for row in rows for values in first_plan(row, policy, now, app.settings.mail_from)
     ]

@@ -61,6 +61,9 @@ class FundingInput:
     amount: Decimal
     status: FundingStatus
     confirm_by: date | None
+    #: ``F3``: the stored line this one is (``import --update`` matches by it; without
+    #: it, by financial year and source).
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ class CostInput:
     year: FinancialYear
     amount: Decimal
     category: str
+    #: ``C7``: the stored line this one is (``import --update`` matches by it; without
+    #: it, by financial year and category).
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,8 +155,8 @@ CONTRACT_COLUMNS: dict[str, str] = {
 #: so a field added there is accepted from YAML, the CLI and the register alike.
 CONTRACT_FIELDS = frozenset(f.name for f in fields(ContractInput))
 EXTENSION_FIELDS = frozenset({"until", "notice_days", "notice_by"})
-FUNDING_FIELDS = frozenset({"source", "year", "amount", "status", "confirm_by"})
-COST_FIELDS = frozenset({"year", "amount", "category"})
+FUNDING_FIELDS = frozenset({"id", "source", "year", "amount", "status", "confirm_by"})
+COST_FIELDS = frozenset({"id", "year", "amount", "category"})
 MILESTONE_FIELDS = frozenset(
     {"kind", "due", "title", "note", "after", "working_days", "before", "standstill"}
 )
@@ -329,6 +335,7 @@ def parse_funding(raw: object, name: str) -> FundingInput:
         amount=parse_money(data.get("amount"), f"{name}.amount"),
         status=status,
         confirm_by=parse_optional_date(data.get("confirm_by"), f"{name}.confirm_by"),
+        id=parse_optional_text(data.get("id"), f"{name}.id", max_length=12),
     )
 
 
@@ -338,6 +345,7 @@ def parse_cost(raw: object, name: str) -> CostInput:
         year=parse_financial_year(data.get("year"), f"{name}.year"),
         amount=parse_money(data.get("amount"), f"{name}.amount"),
         category=parse_optional_text(data.get("category"), f"{name}.category") or "",
+        id=parse_optional_text(data.get("id"), f"{name}.id", max_length=12),
     )
 
 

@@ -3,11 +3,13 @@
 Contracts whose ref exists are updated, the others added, all in one transaction.
 Only the fields the file gives are compared (a YAML record's keys, a CSV's columns);
 the others are left as they are. A contract's own fields (title, dates, value, people,
-notes...) are updated here; its lines, options, decisions and manual milestones have
-commands of their own, so a file that differs there is refused with the command to
-use rather than guessed at. Each updated contract is re-derived and re-planned like
-any change, and the report says, per contract, each field's old and new value and
-what moved, appeared or was cancelled among its milestones.
+notes...) are set here; its funding and cost lines and extension options are added,
+changed or removed as their own commands would (see ``update_lines``); its decisions,
+manual milestones and policy have commands of their own, so a file that differs there
+is refused with the command to use rather than guessed at. Each updated contract is
+re-derived and re-planned like any change, and the report says, per contract, each
+field's (and line's) old and new value and what moved, appeared, was done or was
+cancelled among its milestones.
 """
 
 from __future__ import annotations
@@ -37,16 +39,8 @@ from tracker.service.registers.inputs import (
     check_regime,
 )
 from tracker.service.registers.read import Record
-from tracker.store.models import ContractRow, WatcherRow, live_lines
-
-
-@dataclass(frozen=True, kw_only=True)
-class FieldChange:
-    """One field an update changes, both values as the dry run prints them."""
-
-    field: str
-    old: str
-    new: str
+from tracker.service.registers.update_lines import FieldChange, apply_lines
+from tracker.store.models import ContractRow, WatcherRow
 
 
 @dataclass(frozen=True)
@@ -82,39 +76,9 @@ def shown(value: Any) -> str:
     return str(value)
 
 
-def _lines_differ(row: ContractRow, data: ContractInput) -> dict[str, tuple[Any, Any]]:
-    """The collections the file gives, stored and given, compared as sorted tuples."""
-    return {
-        "funding": (
-            sorted(
-                (f.source, f.year, f.amount, f.status, f.confirm_by)
-                for f in live_lines(row.funding)
-            ),
-            sorted(
-                (f.source, f.year.start_year, f.amount, f.status.value, f.confirm_by)
-                for f in data.funding
-            ),
-        ),
-        "costs": (
-            sorted((c.year, c.category, c.amount) for c in live_lines(row.costs)),
-            sorted((c.year.start_year, c.category, c.amount) for c in data.costs),
-        ),
-        "extensions": (
-            sorted((e.until, e.notice_days, e.notice_by) for e in row.extensions),
-            sorted((e.until, e.notice_days, e.notice_by) for e in data.extensions),
-        ),
-        "decisions": (
-            sorted((d.ref, d.decided_on) for d in row.decisions),
-            sorted((d.ref, d.decided_on) for d in data.decisions),
-        ),
-    }
-
-
-#: What to run instead when a file's collection differs from the stored one.
+#: What to run instead when a file's decisions, milestones or policy differ from the
+#: stored ones (funding, costs and options are applied: see update_lines).
 COMMANDS = {
-    "funding": "tracker funding add, set or remove",
-    "costs": "tracker cost add, set or remove",
-    "extensions": "tracker extend",
     "decisions": "tracker decision add",
     "milestones": "tracker milestone add",
     "policy": "tracker policy",
@@ -122,18 +86,18 @@ COMMANDS = {
 
 
 def _check_collections(row: ContractRow, data: ContractInput, given: frozenset[str]) -> None:
-    compared = _lines_differ(row, data)
     for name, command in COMMANDS.items():
         if name not in given:
             continue
-        stored, wanted = compared.get(name, ((), ()))
-        if (name in compared and stored == wanted) or (
-            name not in compared and not getattr(data, name)
-        ):
+        if name == "decisions":
+            stored = sorted((d.ref, d.decided_on) for d in row.decisions)
+            if stored == sorted((d.ref, d.decided_on) for d in data.decisions):
+                continue
+        elif not getattr(data, name):
             continue
         raise InvalidOperation(
             f"{row.ref}: {name} in the file differ from the tracker's; import --update "
-            f"changes a contract's own fields (use {command})"
+            f"changes a contract's own fields, lines and options (use {command})"
         )
 
 
@@ -198,6 +162,8 @@ def milestone_effects(before: Snapshot, after: Snapshot) -> list[str]:
             effects.append(f"{kind} moved {format_uk(old_due)} -> {format_uk(due)}")
         elif old_status == open_ and status == MilestoneStatus.CANCELLED.value:
             effects.append(f"{kind} cancelled (was due {format_uk(due)})")
+        elif old_status == open_ and status == MilestoneStatus.DONE.value:
+            effects.append(f"{kind} done (was due {format_uk(due)})")
         elif old_status != open_ and status == open_:
             effects.append(f"{kind} open again, due {format_uk(due)}")
     return effects
@@ -208,16 +174,20 @@ async def _update_one(
 ) -> ContractUpdate | None:
     data, given = record
     _check_collections(row, data, given)
+    before = _snapshot(row)
     changes = _apply(row, data, given)
+    if changes:
+        listed = "; ".join(f"{c.field} {c.old} -> {c.new}" for c in changes)
+        detail = f"{row.ref}: {listed} ({source})"
+        session.add(record_event(row, EventKind.CONTRACT_UPDATED, detail, app.now))
+    try:
+        changes += await apply_lines(session, row, data, given, app)
+    except InvalidValue as exc:
+        raise exc.located(f"{source} {row.ref}") from None
     if not changes:
         return None
     _check_dates(row)
-    before = _snapshot(row)
     row.updated_at = app.now
-    listed = "; ".join(f"{c.field} {c.old} -> {c.new}" for c in changes)
-    session.add(
-        record_event(row, EventKind.CONTRACT_UPDATED, f"{row.ref}: {listed} ({source})", app.now)
-    )
     await refresh(session, row, app)
     effects = milestone_effects(before, _snapshot(row))
     return ContractUpdate(ref=row.ref, changes=tuple(changes), milestones=tuple(effects))
