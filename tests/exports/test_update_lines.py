@@ -156,6 +156,15 @@ def test_a_confirmed_line_in_the_file_closes_the_gap_and_stops_its_reminders(
     assert any("funding F3" in e and e.endswith("(confirmed)") for e in events)
     assert "updated 0, 1 unchanged" in ok(update(cli, path)).out  # applied once
 
+    # A later register that leaves the line's status out leaves it confirmed (a field
+    # absent from the file is left as it is; it is not read as "expected").
+    silent = CONFIRMED.replace(", status: confirmed", "")
+    assert (
+        "updated 0, 1 unchanged"
+        in ok(update(cli, register(tmp_path, funding=seed_funding() + silent))).out
+    )
+    assert year3(cli)["gap"] == "0.00"
+
 
 def test_lines_added_changed_removed_and_left_alone(cli: Runner, tmp_path: Path) -> None:
     # No funding key: the lines stay as they are, whatever the costs do.

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import shlex
 from datetime import date, timedelta
+from decimal import Decimal
 
 from tracker.domain.dates import format_uk
+from tracker.domain.money import format_gbp
+from tracker.domain.text import yes_no
 from tracker.domain.types import STATUTORY_KINDS, MilestoneKind, Regime
 
 #: How far ahead the suggested snooze runs: a week, the digest's own rhythm.
@@ -101,3 +104,20 @@ def days_ago_phrase(days: int) -> str:
     if days >= 0:
         return days_phrase(days)
     return "1 day ago" if days == -1 else f"{-days} days ago"
+
+
+def shown_value(value: object, *, none: str = "-") -> str:
+    """A field's value as a change report shows it (the history of ``edit``, and
+    ``import --update``'s per-field lines): UK dates, pounds, yes/no, lists joined,
+    ``none`` for an empty value."""
+    if value is None or value == "" or value == ():
+        return none
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, date):
+        return format_uk(value)
+    if isinstance(value, Decimal):
+        return format_gbp(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,9 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.dates import format_london, format_uk
 from tracker.domain.emails import parse_email
-from tracker.domain.money import format_gbp
-from tracker.domain.text import yes_no
 from tracker.domain.types import AFTER_END_KINDS, EventKind, ExtensionStatus, MilestoneStatus
+from tracker.domain.wording import shown_value
 from tracker.errors import InvalidOperation, InvalidValue, StaleChange
 from tracker.service.app import App
 from tracker.service.contracts import load_contract, refresh
@@ -89,18 +87,6 @@ def _as_given(row: ContractRow) -> dict[str, Any]:
     raw: dict[str, Any] = {"ref": row.ref, "watchers": [w.email for w in row.watchers]}
     raw |= {field: getattr(row, column) for field, column in CONTRACT_COLUMNS.items()}
     return raw
-
-
-def _shown(value: object) -> str:
-    if value is None or value == "":
-        return "none"
-    if isinstance(value, bool):
-        return yes_no(value)
-    if isinstance(value, date):
-        return format_uk(value)
-    if isinstance(value, Decimal):
-        return format_gbp(value)
-    return str(value)
 
 
 def check_options_after(row: ContractRow, end: date) -> None:
@@ -179,7 +165,10 @@ async def edit_contract(
         for field, _old, new in diffs:
             setattr(row, CONTRACT_COLUMNS[field], new)
         moved = _apply_watchers(row, data.watchers) + removed
-        parts = [f"{field}: {_shown(old)} -> {_shown(new)}" for field, old, new in diffs]
+        parts = [
+            f"{field}: {shown_value(old, none='none')} -> {shown_value(new, none='none')}"
+            for field, old, new in diffs
+        ]
         if moved:
             parts.append("watchers: " + ", ".join(moved))
         if not parts:

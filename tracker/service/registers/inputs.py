@@ -64,6 +64,9 @@ class FundingInput:
     #: ``F3``: the stored line this one is (``import --update`` matches by it; without
     #: it, by financial year and source).
     id: str | None = None
+    #: Whether the file said the status (``import --update`` leaves a stored line's
+    #: status alone when it did not: a missing field is not "expected").
+    status_given: bool = True
 
 
 @dataclass(frozen=True)
@@ -336,6 +339,7 @@ def parse_funding(raw: object, name: str) -> FundingInput:
         status=status,
         confirm_by=parse_optional_date(data.get("confirm_by"), f"{name}.confirm_by"),
         id=parse_optional_text(data.get("id"), f"{name}.id", max_length=12),
+        status_given=data.get("status") is not None,
     )
 
 

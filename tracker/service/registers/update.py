@@ -17,16 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.dates import format_uk
-from tracker.domain.money import format_gbp
-from tracker.domain.text import yes_no
 from tracker.domain.types import EventKind, MilestoneStatus, Regime
+from tracker.domain.wording import shown_value
 from tracker.errors import DuplicateContract, InvalidOperation, InvalidValue
 from tracker.service.app import App
 from tracker.service.contracts import check_unique_refs, contract_row, refresh
@@ -59,21 +56,6 @@ class ImportResult:
     unchanged: int
     milestones: int
     dry_run: bool
-
-
-def shown(value: Any) -> str:
-    """A value as the change report shows it: UK dates, pounds, ``-`` for none."""
-    if value is None or value == "" or value == ():
-        return "-"
-    if isinstance(value, bool):
-        return yes_no(value)
-    if isinstance(value, date):
-        return format_uk(value)
-    if isinstance(value, Decimal):
-        return format_gbp(value)
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
 
 
 #: What to run instead when a file's decisions, milestones or policy differ from the
@@ -109,12 +91,12 @@ def _apply(row: ContractRow, data: ContractInput, given: frozenset[str]) -> list
             continue
         old, new = getattr(row, attribute), getattr(data, name)
         if old != new:
-            changes.append(FieldChange(field=name, old=shown(old), new=shown(new)))
+            changes.append(FieldChange(field=name, old=shown_value(old), new=shown_value(new)))
             setattr(row, attribute, new)
     if "watchers" in given:
         old_watchers = tuple(w.email for w in row.watchers)
         if sorted(old_watchers) != sorted(data.watchers):
-            watchers = shown(old_watchers), shown(data.watchers)
+            watchers = shown_value(old_watchers), shown_value(data.watchers)
             changes.append(FieldChange(field="watchers", old=watchers[0], new=watchers[1]))
             row.watchers = [WatcherRow(email=email) for email in data.watchers]
     return changes

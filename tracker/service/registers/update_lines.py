@@ -111,7 +111,7 @@ def _funding_change(line: FundingRow, item: FundingInput) -> FundingChange:
             "funding.id", item.id, f"is {was}: a line's source and year stay (remove it, add one)"
         )
     return FundingChange(
-        status=item.status if item.status.value != line.status else None,
+        status=item.status if item.status_given and item.status.value != line.status else None,
         amount=item.amount if item.amount != line.amount else None,
         confirm_by=item.confirm_by if item.confirm_by not in (None, line.confirm_by) else None,
     )
