@@ -199,6 +199,9 @@ def over_http(url: str, directory: Path, size: Size) -> tuple[list[Person], Load
     served = start_serve(url, env, directory, port=port, now=SERVER_NOW)
     try:
         load = asyncio.run(drive(served.base_url, people, size.clients, size.requests))
+    except Exception:
+        print(served.log_text()[-3000:], file=sys.stderr)
+        raise
     finally:
         served.stop()
     return people, load

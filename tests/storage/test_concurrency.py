@@ -175,3 +175,38 @@ async def test_showing_a_contract_does_not_lock_itself_out(
     gap = next(g for g in detail.summary.gaps if str(g.year) == "2025/26")
     assert gap.gap == Decimal("500.00")
     assert [line.label for line in detail.funding] == ["Grant"]
+
+
+async def test_a_read_only_app_reads_beside_a_held_write_lock_without_queueing(
+    sqlite_url: str, contract: Build
+) -> None:
+    """A web GET (``App.read_only``) begins DEFERRED on SQLite: while another process holds
+    the write lock for 3 s it reads at once; an ordinary App's transaction (BEGIN
+    IMMEDIATE) queues behind the lock. 50 browsers would otherwise read one at a time."""
+    async with opened(make_app(db=sqlite_url, now=NOW)) as app:
+        await add_contracts(app, [contract()])
+    path = make_url(sqlite_url).database
+    assert path is not None
+    hold = 3.0
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", LOCK_HOLDER, path, str(hold), stdout=asyncio.subprocess.PIPE
+    )
+    assert holder.stdout is not None
+
+    async def read(read_only: bool) -> tuple[float, list[str]]:
+        async with opened(make_app(db=sqlite_url, now=NOW), check_schema=False) as reader:
+            reader.read_only = read_only
+            started = time.monotonic()
+            async with reader.session() as session:
+                refs = list((await session.execute(select(ContractRow.ref))).scalars())
+            return time.monotonic() - started, refs
+
+    try:
+        assert await asyncio.wait_for(holder.stdout.readline(), 10) == b"locked\n"
+        quick, refs = await read(read_only=True)
+        queued, _ = await read(read_only=False)
+    finally:
+        await holder.communicate()
+    assert refs == [REF]
+    assert quick < 1.0, f"the read-only reader waited {quick:.2f} s for the write lock"
+    assert queued >= 1.0, f"the ordinary reader did not queue ({queued:.2f} s)"

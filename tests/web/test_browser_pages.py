@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 import pytest
-from conftest import SERVER_NOW, Site
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
@@ -23,6 +22,7 @@ from support.browser import NARROW, Browser
 from support.cli import LANCS
 from support.people import LANCS_OWNER
 from support.session import session_cookie
+from support.web import SERVER_NOW, Site
 
 from tracker.web.auth import SESSION_COOKIE
 

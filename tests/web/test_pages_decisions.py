@@ -14,11 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import IMPORTED, Site
 from support.cli import LANCS, LANCS_SEED
 from support.people import LANCS_OWNER, LANCS_SPONSOR
 from support.session import form_token, signed_in
-from support.web import dump_tables, run_sql
+from support.web import IMPORTED, Site, dump_tables, run_sql
 
 TWO = "LANCS-TWO"
 OTHER_OWNER = "other.owner@lancashire-opcc.example.org"

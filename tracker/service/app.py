@@ -25,7 +25,7 @@ from tracker.errors import DatabaseUnavailable
 from tracker.policy import Policy, load_policy
 from tracker.settings import Settings, load_settings
 from tracker.store.audit import ACTOR
-from tracker.store.engine import create_engine, redact, session_factory
+from tracker.store.engine import READ_ONLY, create_engine, redact, session_factory
 from tracker.store.schema import ensure_current
 
 
@@ -37,6 +37,9 @@ class App:
     database_url: str
     #: ``--by``: who makes this command's changes (see :attr:`actor`).
     by: str | None = None
+    #: Only reads (a web GET): on SQLite its transactions begin DEFERRED, so readers never
+    #: queue for the write lock (see ``tracker.store.engine``); PostgreSQL is unaffected.
+    read_only: bool = False
     _engine: AsyncEngine | None = field(default=None, repr=False)
     _sessions: async_sessionmaker[Any] | None = field(default=None, repr=False)
     #: (``now`` when the clock started, time.monotonic() then): see ``clock``.
@@ -79,7 +82,8 @@ class App:
     def session(self) -> AsyncSession:
         if self._sessions is None:
             self._sessions = session_factory(self.engine)
-        session: AsyncSession = self._sessions()
+        bind = self.engine.execution_options(**{READ_ONLY: True}) if self.read_only else None
+        session: AsyncSession = self._sessions(bind=bind) if bind is not None else self._sessions()
         session.info[ACTOR] = self.actor
         return session
 

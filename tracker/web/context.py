@@ -7,11 +7,33 @@ proxy on one PostgreSQL database behave as one.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from tracker.service.app import App
 from tracker.web.tokens import Link, LinkRefused, Purpose, verify
+
+#: Whether the request being served only reads (GET or HEAD: GET never changes state).
+_READS_ONLY: ContextVar[bool] = ContextVar("tracker_reads_only", default=False)
+
+
+class ReadsOnly:
+    """Marks GET and HEAD requests as reading only, so every App made for them reads
+    without taking SQLite's write lock (``App.read_only``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        reading = scope["type"] == "http" and scope.get("method") in ("GET", "HEAD")
+        token = _READS_ONLY.set(reading)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _READS_ONLY.reset(token)
 
 
 @dataclass
@@ -31,6 +53,7 @@ class WebContext:
             now=self.now(),
             database_url=self.base.database_url,
             by=actor,
+            read_only=_READS_ONLY.get(),
         )
         app._engine = self.base.engine
         return app
