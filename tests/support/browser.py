@@ -34,6 +34,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
@@ -256,6 +257,26 @@ class Browser:
         if isinstance(results, dict):
             raise AssertionError(f"axe-core failed on {self.driver.current_url}: {results}")
         return violations_from(results)
+
+    def heading(self) -> str:
+        """The page's ``<h1>`` text."""
+        text: str = self.driver.find_element(By.TAG_NAME, "h1").text
+        return text
+
+    def check_page(self, name: str) -> None:
+        """The page as every browser test holds it: screenshots at 1280 and 320 px, axe
+        clean at both widths, no sideways scrolling at 320 px (the width it leaves as it was)."""
+        self.screenshots(name, narrow=True)
+        assert self.axe() == [], f"{name}: axe-core violations at 1280 px"
+        width = self.width()
+        self.set_width(NARROW)
+        try:
+            assert self.axe() == [], f"{name}: axe-core violations at {NARROW} px"
+            assert self.overflow_px() == 0, (
+                f"{name} scrolls sideways at {NARROW} px: {self.overflowing()}"
+            )
+        finally:
+            self.set_width(width)
 
     def open_html(self, html: str, tmp_path: Path, name: str) -> None:
         """Show an HTML document (an email's HTML part) from a file, as a mail client would."""

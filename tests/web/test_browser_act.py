@@ -69,23 +69,6 @@ def scene(site: Site) -> Scene:
     return Scene(site=site, links=links(reminder.message))
 
 
-def _heading(browser: Browser) -> str:
-    text: str = browser.driver.find_element(By.TAG_NAME, "h1").text
-    return text
-
-
-def _check_page(browser: Browser, name: str) -> None:
-    """Screenshots at 1280 and 320 px, axe clean, no sideways scrolling at 320 px."""
-    browser.screenshots(name, narrow=True)
-    assert browser.axe() == [], f"{name}: axe-core violations"
-    width = browser.width()
-    browser.set_width(NARROW)
-    assert browser.overflow_px() == 0, (
-        f"{name} scrolls sideways at {NARROW} px: {browser.overflowing()}"
-    )
-    browser.set_width(width)
-
-
 def _by_keyboard(browser: Browser) -> Callable[[WebElement], None]:
     def press(button: WebElement) -> None:
         browser.tab_to(button)
@@ -111,8 +94,8 @@ def _submit(browser: Browser, press: Callable[[WebElement], None] | None = None)
 def test_mark_done_from_the_reminder_in_chromium(browser: Browser, scene: Scene) -> None:
     assert scene.milestone()["status"] == "open"
     browser.driver.get(scene.links["Mark done"])
-    assert _heading(browser) == "Mark this decision done"
-    _check_page(browser, "confirm-done")
+    assert browser.heading() == "Mark this decision done"
+    browser.check_page("confirm-done")
     assert scene.milestone()["status"] == "open", "opening the link changed the milestone"
 
     # By keyboard alone: Tab to the note, type, Tab to the button, Enter.
@@ -121,8 +104,8 @@ def test_mark_done_from_the_reminder_in_chromium(browser: Browser, scene: Scene)
     browser.keys(DONE_NOTE)
     _submit(browser, press=_by_keyboard(browser))
 
-    assert _heading(browser).startswith("Marked done"), _heading(browser)
-    _check_page(browser, "result-done")
+    assert browser.heading().startswith("Marked done"), browser.heading()
+    browser.check_page("result-done")
     milestone = scene.milestone()
     assert milestone["status"] == "done"
     assert milestone["closed_note"] == DONE_NOTE
@@ -131,8 +114,8 @@ def test_mark_done_from_the_reminder_in_chromium(browser: Browser, scene: Scene)
 def test_snooze_from_the_reminder_in_chromium_at_320_px(browser: Browser, scene: Scene) -> None:
     """The whole snooze is done at 320 px: a phone-sized window can use the form."""
     browser.driver.get(scene.links["Snooze"])
-    assert _heading(browser) == "Snooze the reminders about this decision"
-    _check_page(browser, "confirm-snooze")
+    assert browser.heading() == "Snooze the reminders about this decision"
+    browser.check_page("confirm-snooze")
 
     browser.set_width(NARROW)
     until = browser.driver.find_element(By.ID, "until")
@@ -142,8 +125,8 @@ def test_snooze_from_the_reminder_in_chromium_at_320_px(browser: Browser, scene:
     browser.driver.find_element(By.ID, "note").send_keys(SNOOZE_NOTE)
     _submit(browser)
 
-    assert _heading(browser).startswith("Snoozed"), _heading(browser)
-    _check_page(browser, "result-snooze")
+    assert browser.heading().startswith("Snoozed"), browser.heading()
+    browser.check_page("result-snooze")
     milestone = scene.milestone()
     assert milestone["status"] == "open"
     assert (milestone["snoozed_until"], milestone["snooze_note"]) == (SNOOZE_UNTIL, SNOOZE_NOTE)

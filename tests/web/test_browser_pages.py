@@ -18,7 +18,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
-from support.browser import NARROW, Browser
+from support.browser import Browser
 from support.cli import LANCS
 from support.people import LANCS_OWNER
 from support.session import session_cookie
@@ -43,15 +43,6 @@ def _sign_in(browser: Browser, site: Site) -> None:
         {"name": SESSION_COOKIE, "value": session_cookie(LANCS_OWNER), "path": "/"}
     )
     browser.driver.get(f"{site.served.base_url}/")
-
-
-def _check_page(browser: Browser, name: str) -> None:
-    browser.screenshots(name, narrow=True)
-    assert browser.axe() == [], f"{name}: axe-core violations"
-    width = browser.width()
-    browser.set_width(NARROW)
-    assert browser.overflow_px() == 0, f"{name} scrolls sideways: {browser.overflowing()}"
-    browser.set_width(width)
 
 
 def _tab_to(browser: Browser, element: WebElement, limit: int = 80) -> None:
@@ -85,7 +76,7 @@ def _card(browser: Browser, kind_label: str) -> WebElement:
 def test_done_and_snooze_from_the_home_page_by_keyboard(browser: Browser, site: Site) -> None:
     _sign_in(browser, site)
     assert browser.driver.find_element(By.TAG_NAME, "h1").text == "My decisions"
-    _check_page(browser, "my-decisions")
+    browser.check_page("my-decisions")
 
     done = _card(browser, "Publication").find_element(
         By.CSS_SELECTOR, "form[action$='/done'] button"
@@ -105,7 +96,7 @@ def test_done_and_snooze_from_the_home_page_by_keyboard(browser: Browser, site: 
     assert "Snoozed until 27 Sep 2024" in banner, banner
     notice = _milestone(site, "extension_notice")
     assert (notice["status"], notice["snoozed_until"]) == ("open", SNOOZE_UNTIL)
-    _check_page(browser, "my-decisions-after")
+    browser.check_page("my-decisions-after")
 
 
 def test_the_contract_page_in_chromium(browser: Browser, site: Site) -> None:
@@ -116,4 +107,4 @@ def test_the_contract_page_in_chromium(browser: Browser, site: Site) -> None:
     link.send_keys(Keys.ENTER)
     WebDriverWait(browser.driver, 15).until(expected_conditions.staleness_of(link))
     assert browser.driver.find_element(By.TAG_NAME, "h1").text.startswith(f"{LANCS}: Drive")
-    _check_page(browser, "contract")
+    browser.check_page("contract")

@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
-from support.browser import NARROW, Browser
+from support.browser import Browser
 from support.session import session_cookie
 
 from tracker.web.auth import SESSION_COOKIE
@@ -62,21 +62,11 @@ def _apply_by_keyboard(browser: Browser) -> None:
     raise AssertionError("Tab never reached the Apply button")
 
 
-def _check_page(browser: Browser, name: str) -> None:
-    browser.screenshots(name, narrow=True)
-    assert browser.axe() == [], f"{name}: axe-core violations at 1280 px"
-    width = browser.width()
-    browser.set_width(NARROW)
-    assert browser.axe() == [], f"{name}: axe-core violations at {NARROW} px"
-    assert browser.overflow_px() == 0, f"{name} scrolls sideways: {browser.overflowing()}"
-    browser.set_width(width)
-
-
 def test_register_sort_and_filter_by_keyboard(browser: Browser, reg: RegisterSite) -> None:
     _sign_in(browser, reg, ADMIN)
     browser.driver.get(reg.served.base_url + "/register")
     assert _refs(browser) == list(range(1, 21))
-    _check_page(browser, "register")
+    browser.check_page("register")
 
     # Sort by money at risk: Tab to the select, type to choose, Tab on to Apply, Enter.
     browser.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
@@ -95,10 +85,10 @@ def test_register_sort_and_filter_by_keyboard(browser: Browser, reg: RegisterSit
     assert browser.driver.find_element(By.ID, "owner").get_attribute("value") == BOB
 
     browser.driver.get(reg.served.base_url + "/register?page=2")
-    _check_page(browser, "register-page-2")
+    browser.check_page("register-page-2")
     browser.driver.get(reg.served.base_url + "/register?within=-3&sort=colour")
     assert "There is a problem" in browser.driver.page_source
-    _check_page(browser, "register-errors")
+    browser.check_page("register-errors")
 
 
 def test_funding_and_deliveries_pages(browser: Browser, reg: RegisterSite) -> None:
@@ -106,7 +96,7 @@ def test_funding_and_deliveries_pages(browser: Browser, reg: RegisterSite) -> No
     _sign_in(browser, reg, ADMIN)
     browser.driver.get(reg.served.base_url + "/funding")
     assert browser.driver.find_element(By.TAG_NAME, "h1").text == "Funding"
-    _check_page(browser, "funding")
+    browser.check_page("funding")
     browser.driver.get(reg.served.base_url + "/deliveries")
     assert "no such user" in browser.driver.page_source
-    _check_page(browser, "deliveries")
+    browser.check_page("deliveries")

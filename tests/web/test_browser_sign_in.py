@@ -15,27 +15,13 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
-from support.browser import NARROW, Browser
+from support.browser import Browser
 from support.people import LANCS_OWNER
 from support.web import Site, run_sql, text_part
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
 _LINK = re.compile(r"(http://\S+/sign-in/[A-Za-z0-9_-]+)")
-
-
-def _heading(browser: Browser) -> str:
-    text: str = browser.driver.find_element(By.TAG_NAME, "h1").text
-    return text
-
-
-def _check_page(browser: Browser, name: str) -> None:
-    browser.screenshots(name, narrow=True)
-    assert browser.axe() == [], f"{name}: axe-core violations"
-    width = browser.width()
-    browser.set_width(NARROW)
-    assert browser.overflow_px() == 0, f"{name} scrolls sideways: {browser.overflowing()}"
-    browser.set_width(width)
 
 
 def _press(browser: Browser, selector: str) -> None:
@@ -49,25 +35,25 @@ def _press(browser: Browser, selector: str) -> None:
 def test_sign_in_from_the_emailed_link_then_settings(browser: Browser, site: Site) -> None:
     base = site.served.base_url
     browser.driver.get(f"{base}/settings")
-    assert _heading(browser) == "Sign in"
-    _check_page(browser, "sign-in")
+    assert browser.heading() == "Sign in"
+    browser.check_page("sign-in")
 
     browser.driver.find_element(By.ID, "email").send_keys(LANCS_OWNER)
     _press(browser, "main form button[type=submit]")
-    assert _heading(browser) == "Check your email"
-    _check_page(browser, "check-email")
+    assert browser.heading() == "Check your email"
+    browser.check_page("check-email")
 
     received = site.smtp.wait_for(1)[0]
     link = _LINK.search(text_part(received.message))
     assert link, text_part(received.message)
     browser.driver.get(link.group(1))
-    assert _heading(browser) == "Sign in to contract-tracker"
-    _check_page(browser, "continue")
+    assert browser.heading() == "Sign in to contract-tracker"
+    browser.check_page("continue")
     _press(browser, "main form button[type=submit]")
 
-    assert _heading(browser) == "Settings"
+    assert browser.heading() == "Settings"
     assert browser.driver.current_url == f"{base}/settings"
-    _check_page(browser, "settings")
+    browser.check_page("settings")
 
     browser.driver.find_element(By.ID, "frequency-daily").click()
     time = browser.driver.find_element(By.ID, "time")
@@ -83,5 +69,5 @@ def test_sign_in_from_the_emailed_link_then_settings(browser: Browser, site: Sit
     assert browser.driver.find_element(By.ID, "calendar-url").text != old
 
     _press(browser, "form[action='/sign-out'] button")
-    assert _heading(browser) == "Sign in"
+    assert browser.heading() == "Sign in"
     assert "You have signed out" in browser.driver.page_source
