@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 from support.cli import LANCS, LANCS_SEED, NOW, Result, Runner, as_json, error_line, in_process, ok
+from support.year3 import JANUARY, YEAR3, add_expected_line, year3
 
 OWNER = "policy.partnerships@lancashire-opcc.example.org"
 SPONSOR = "cfo@lancashire-opcc.example.org"
 NEW = "new.manager@lancashire-opcc.example.org"
-JANUARY = "2025-01-14"
-YEAR3 = "298403.22"
 
 
 @pytest.fixture
@@ -36,36 +35,13 @@ def lancs(db_url: str, isolated_env: Path) -> Runner:
 @pytest.fixture
 def expected_line(lancs: Runner) -> Runner:
     """Plus the expected Home Office line for year three, to confirm by 31 Jan 2025."""
-    added = ok(
-        lancs(
-            "--now",
-            "2024-09-03",
-            "funding",
-            "add",
-            LANCS,
-            "--source",
-            "Home Office grant",
-            "--year",
-            "2025/26",
-            "--amount",
-            YEAR3,
-            "--confirm-by",
-            "31/1/2025",
-        )
-    ).out
-    assert "funding F3 Home Office grant 2025/26 £298,403.22 (expected)" in added
+    add_expected_line(lancs)
     return lancs
 
 
 def detail(cli: Runner, now: str = JANUARY) -> dict[str, Any]:
     data: dict[str, Any] = as_json(cli("--now", now, "show", LANCS, "--json"))
     return data
-
-
-def year3(cli: Runner, now: str = JANUARY) -> dict[str, Any]:
-    years = as_json(cli("--now", now, "gaps", LANCS, "--json"))[0]["years"]
-    found: dict[str, Any] = next(y for y in years if y["year"] == "2025/26")
-    return found
 
 
 def confirmations(cli: Runner, now: str = JANUARY) -> list[dict[str, Any]]:

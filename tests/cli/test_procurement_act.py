@@ -28,6 +28,9 @@ ADD = tuple(
     )
 )
 
+#: A contract with no regime (X-1, 1 Apr 2025 to 31 Mar 2026), before any Act option.
+PLAIN_ADD = tuple(shlex.split("add X-1 --title T --provider P --start 1/4/2025 --end 31/3/2026"))
+
 
 @pytest.fixture
 def run(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
@@ -178,37 +181,12 @@ def test_bad_regime_input_is_one_line_and_nothing_is_written(
     run: Run, args: tuple[str, ...], expected: str
 ) -> None:
     before = _rows(run)
-    bad = (
-        "add",
-        "X-1",
-        "--title",
-        "T",
-        "--provider",
-        "P",
-        "--start",
-        "1/4/2025",
-        "--end",
-        "31/3/2026",
-    )
-    assert error_line(run(*bad, *args)) == expected
+    assert error_line(run(*PLAIN_ADD, *args)) == expected
     assert _rows(run) == before
 
 
 def test_edit_to_pa2023_without_entered_into_and_change_notice_outside_the_act(run: Run) -> None:
-    ok(
-        run(
-            "add",
-            "X-1",
-            "--title",
-            "T",
-            "--provider",
-            "P",
-            "--start",
-            "1/4/2025",
-            "--end",
-            "31/3/2026",
-        )
-    )
+    ok(run(*PLAIN_ADD))
     before = ok(run("show", "X-1", "--json")).out
     assert "--entered-into" in error_line(run("edit", "X-1", "--regime", "pa2023"))
     line = error_line(run("milestone", "add", "X-1", "change_notice", "--before", "1/6/2025"))

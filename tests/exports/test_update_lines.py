@@ -16,21 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cli import LANCS, LANCS_SEED, NOW, Result, Runner, in_process
+from support.cli import LANCS, LANCS_SEED, NOW, Result, Runner, in_process, ok
+from support.year3 import JANUARY, YEAR3, add_expected_line, year3
 
-JANUARY = "2025-01-14"
-YEAR3 = "298403.22"
 SEED_FUNDING = (
     "      - {source: Home Office grant, year: 2024/25, amount: 399543, status: confirmed}\n"
 )
 CONFIRMED = (
     "      - {source: Home Office grant, year: 2025/26, amount: 298403.22, status: confirmed}\n"
 )
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0 and result.err == "", result
-    return result
 
 
 @pytest.fixture
@@ -42,24 +36,7 @@ def cli(db_url: str, isolated_env: Path) -> Runner:
 
     ok(run("--now", NOW, "import", str(LANCS_SEED)))
     ok(run("--now", NOW, "extend", LANCS))
-    added = ok(
-        run(
-            "--now",
-            "2024-09-03",
-            "funding",
-            "add",
-            LANCS,
-            "--source",
-            "Home Office grant",
-            "--year",
-            "2025/26",
-            "--amount",
-            YEAR3,
-            "--confirm-by",
-            "31/1/2025",
-        )
-    ).out
-    assert "funding F3" in added
+    add_expected_line(run)
     return run
 
 
@@ -94,12 +71,6 @@ def update(cli: Runner, path: Path, *more: str) -> Result:
 def show(cli: Runner) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(ok(cli("--now", JANUARY, "show", LANCS, "--json")).out)
     return data
-
-
-def year3(cli: Runner) -> dict[str, Any]:
-    years = json.loads(ok(cli("--now", JANUARY, "gaps", LANCS, "--json")).out)[0]["years"]
-    found: dict[str, Any] = next(y for y in years if y["year"] == "2025/26")
-    return found
 
 
 def confirmations(cli: Runner) -> list[dict[str, Any]]:
