@@ -24,7 +24,6 @@ from tracker.service.milestones import close_milestone, snooze_milestone
 from tracker.service.views.links import LinkedMilestone, linked_milestone
 from tracker.web.context import WebContext
 from tracker.web.pages import notice, page
-from tracker.web.security import same_site
 from tracker.web.tokens import ACTIONS, Link, LinkRefused, Purpose
 
 #: The snooze date offered by default: a week ahead.
@@ -41,15 +40,6 @@ def bad_link(refused: LinkRefused) -> Response:
         "The next contract digest has fresh links, or ask whoever runs contract-tracker "
         "for your organisation to record the decision.",
         status=410 if refused.expired else 400,
-    )
-
-
-def cross_site() -> Response:
-    return notice(
-        "This form cannot be sent from another site",
-        "Open the link in your email again and use the button on that page. Nothing has "
-        "been changed.",
-        status=403,
     )
 
 
@@ -147,8 +137,6 @@ async def show(request: Request) -> Response:
 async def record(request: Request) -> Response:
     """POST: record the decision once; a second POST of the same form changes nothing."""
     ctx: WebContext = request.app.state.web
-    if not same_site(request, ctx.base_url):
-        return cross_site()
     resolved = await _resolve(ctx, request.path_params["token"])
     if isinstance(resolved, Response):
         return resolved

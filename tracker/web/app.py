@@ -35,7 +35,7 @@ from tracker.web.auth import SignInRequired, to_sign_in, with_sessions
 from tracker.web.context import ReadsOnly, WebContext
 from tracker.web.csrf import with_csrf
 from tracker.web.pages import stylesheet
-from tracker.web.security import AccessLog, SecurityHeaders
+from tracker.web.security import AccessLog, SameSitePosts, SecurityHeaders
 
 
 async def healthz(request: Request) -> Response:
@@ -105,5 +105,9 @@ def create_app(base: App) -> ASGIApp:
         exception_handlers={SignInRequired: to_sign_in},
     )
     app.state.web = web
-    guarded = with_sessions(with_csrf(ReadsOnly(app), secret, web.base_url), secret, web.base_url)
+    guarded = with_sessions(
+        with_csrf(SameSitePosts(ReadsOnly(app), web.base_url), secret, web.base_url),
+        secret,
+        web.base_url,
+    )
     return SecurityHeaders(AccessLog(guarded))

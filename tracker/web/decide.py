@@ -2,7 +2,7 @@
 Mark done and Snooze buttons.
 
 Each form carries the CSRF field (checked by :mod:`tracker.web.csrf`) and comes from our
-own origin (:func:`tracker.web.security.same_site`); the milestone must be on a contract
+own origin (checked for every POST by :class:`tracker.web.security.SameSitePosts`); the milestone must be on a contract
 the viewer may see (:func:`tracker.service.views.contract_page.actionable_milestone`),
 else the answer is the contract page's 404 and nothing changes. The decision is recorded
 by :mod:`tracker.service.milestones`, as the CLI and the email's links record it, with
@@ -29,8 +29,6 @@ from tracker.web.auth import Viewer, require_viewer
 from tracker.web.context import WebContext
 from tracker.web.contract import not_found
 from tracker.web.flash import flash
-from tracker.web.pages import notice
-from tracker.web.security import same_site
 
 
 def channel(viewer: Viewer) -> str:
@@ -49,8 +47,6 @@ async def snooze(request: Request) -> Response:
 async def _act(request: Request, *, snooze: bool) -> Response:
     viewer = require_viewer(request)
     ctx: WebContext = request.app.state.web
-    if not same_site(request, ctx.base_url):
-        return cross_site()
     ref, kind = request.path_params["ref"], request.path_params["kind"]
     form = await request.form()
     milestone_id = _id(str(form.get("milestone") or ""))
@@ -79,15 +75,6 @@ async def _act(request: Request, *, snooze: bool) -> Response:
     else:
         await _recorded(request, ctx, target, snooze)
     return RedirectResponse(back, status_code=303)
-
-
-def cross_site() -> Response:
-    return notice(
-        "This form cannot be sent from another site",
-        "Go back to contract-tracker, reload the page and use its button. Nothing has been "
-        "changed.",
-        status=403,
-    )
 
 
 def _id(text: str) -> int | None:

@@ -10,8 +10,10 @@ import time
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tracker.web.pages import notice
 from tracker.web.tokens import redact
 
 #: No script at all, styles only from our own stylesheet, forms only to ourselves, and
@@ -119,3 +121,29 @@ def same_site(request: Request, base_url: str) -> bool:
 def _origin(url: str) -> str:
     parts = urlsplit(url.strip())
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def cross_site() -> Response:
+    """The page for a POST from another site: refused, nothing changed."""
+    return notice(
+        "This form cannot be sent from another site",
+        "Nothing has been changed. Open the page again from your email or from "
+        "contract-tracker itself and use its button.",
+        status=403,
+    )
+
+
+class SameSitePosts:
+    """Every POST (any method but GET and HEAD) must pass :func:`same_site`, checked once
+    here before any route runs, so a form added later is covered without remembering to."""
+
+    def __init__(self, app: ASGIApp, base_url: str) -> None:
+        self.app = app
+        self.base_url = base_url
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        posting = scope["type"] == "http" and scope["method"] not in ("GET", "HEAD")
+        if posting and not same_site(Request(scope), self.base_url):
+            await cross_site()(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
