@@ -132,18 +132,19 @@ def import_file(
 
     Example: tracker import register.csv --update --dry-run
     """
-    from tracker.cli.importing import print_summary, progress_bar
+    from tracker.cli.importing import cycle_collector_paused, print_summary, progress_bar
     from tracker.service.registers.read import read_records
     from tracker.service.registers.update import import_update
 
-    records = read_records(file)
-    with progress_bar(len(records), quiet=json) as tick:
-        result = run_with_app(
-            ctx,
-            lambda app: import_update(
-                app, records, source=file.name, update=update, dry_run=dry_run, progress=tick
-            ),
-        )
+    with cycle_collector_paused():
+        records = read_records(file)
+        with progress_bar(len(records), quiet=json) as tick:
+            result = run_with_app(
+                ctx,
+                lambda app: import_update(
+                    app, records, source=file.name, update=update, dry_run=dry_run, progress=tick
+                ),
+            )
     print_summary(result, json=json)
 
 

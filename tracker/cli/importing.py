@@ -7,6 +7,7 @@ counts the rest ("and 9,990 more"), never 10,000 refs on one line.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +27,23 @@ def some_refs(refs: Sequence[str]) -> str:
     named = ", ".join(refs[:SHOWN_REFS])
     rest = len(refs) - SHOWN_REFS
     return f"{named} and {rest:,} more" if rest > 0 else named
+
+
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for one import, back on after.
+
+    An import holds millions of objects at once (the parsed file, each batch's rows);
+    every full collection walks them all and finds nothing, since they are freed by
+    reference counting. Paused, the 10,000-contract import spends about a tenth less
+    CPU. A command is one process and one import, so nothing else waits on it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager

@@ -3,9 +3,9 @@
 The rows are the same as one contract at a time would give (the contract and its
 lines, the derived and manual milestones, the "added" event, the planned reminders and
 each milestone's next nag time, all from the same rules); only the writing differs:
-one executemany per table and batch (INSERT ... RETURNING where the ids are needed:
-contracts and milestones), the reminders (the most rows) included, the way the sweep
-inserts its nags.
+one executemany per table and batch (the ids of contracts and milestones, which their
+children need, read back by unique key), the reminders (the most rows) included, the
+way the sweep inserts its nags.
 Importing the benchmark's 10,000 contracts this way takes seconds, not minutes.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.types import EventKind
@@ -24,7 +24,7 @@ from tracker.service.milestones import new_manual_milestone
 from tracker.service.registers.inputs import ContractInput
 from tracker.service.reminders.nags import schedule_nags
 from tracker.service.reminders.plan import first_plan
-from tracker.store.bulk_insert import PlainRow, insert_many
+from tracker.store.bulk_insert import PlainRow, ids_by_key, insert_many, widen_cache
 from tracker.store.models import ContractRow, ReminderRow
 from tracker.store.rows import Build
 
@@ -47,6 +47,8 @@ async def save_new_contracts(
     got. ``make_row`` builds a contract's row with its lines (the one home of that rule);
     ``progress`` is told how many contracts each batch wrote."""
     milestones = 0
+    if len(contracts) > BATCH:
+        await widen_cache(session)
     for start in range(0, len(contracts), BATCH):
         batch = contracts[start : start + BATCH]
         milestones += await _save_batch(session, batch, app, make_row)
@@ -73,16 +75,15 @@ async def _insert(session: AsyncSession, rows: Sequence[Any]) -> None:
 
 
 async def _insert_with_ids(session: AsyncSession, rows: Sequence[Any]) -> None:
-    """New rows of one table that need their ids back: INSERT ... RETURNING in batches,
-    each id matched to its row by the row's unique key (asking for the rows' own
-    order would make SQLAlchemy send one statement a row on SQLite)."""
+    """New rows of one table that need their ids back: one executemany, then the ids
+    read back by each row's unique key."""
     if not rows:
         return
     table: Table = rows[0].__table__
+    values = _values(rows)
+    await insert_many(session, table, values)
     names = KEYS[table.name]
-    statement = insert(table).returning(table.c.id, *(table.c[name] for name in names))
-    result = await session.execute(statement, _values(rows))
-    ids = {tuple(found[1:]): found[0] for found in result}
+    ids = await ids_by_key(session, table, names, values)
     for row in rows:
         row.id = ids[tuple(getattr(row, name) for name in names)]
 

@@ -93,7 +93,132 @@ def _alias_error(text: str) -> ImportFileError:
     return ImportFileError("YAML aliases are not accepted")
 
 
+class _Unusual(Exception):
+    """Something the event reader leaves to the composing loader: an explicit tag, an
+    anchor, a merge key, a complex key, more than one document."""
+
+
+def _plain_value(value: str, constructor: Any) -> Any:
+    """A plain scalar as our loader would build it: null, bool, int, float or text
+    (its resolvers, by first character: timestamps excepted, dates stay text)."""
+    for tag, pattern in _Loader.yaml_implicit_resolvers.get(value[:1], ()):
+        if pattern.match(value):
+            if tag in ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"):
+                raise _Unusual
+            build = constructor.yaml_constructors[tag]
+            return build(constructor, ScalarNode(tag, value))
+    return value
+
+
+def _read_events(text: str) -> Any:
+    """The document built straight from libyaml's events, with no node tree between.
+
+    Composing a node per scalar and resolving each in Python took most of the time of
+    reading a 10,000-contract file (1.5 million nodes); here each event is handled once
+    and plain scalars, which repeat (keys, statuses, people), are resolved once each.
+    Aliases are refused at the first one. Anything unusual is left to :func:`_compose`,
+    which builds the very same result the slow way."""
+    loader = _Base(text)
+    constructor = yaml.constructor.SafeConstructor()
+    plain: dict[str, Any] = {}
+    stack: list[Any] = []  # open containers: a list, or a _Frame
+    root: Any = None
+    documents = 0
+    try:
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                if event.anchor is not None or event.tag not in (None, "!"):
+                    raise _Unusual
+                value = event.value
+                if event.implicit[0]:
+                    if value in plain:
+                        item = plain[value]
+                    else:
+                        item = plain[value] = _plain_value(value, constructor)
+                else:
+                    item = value
+                if stack:
+                    _add(stack, item, event, value)
+                else:  # the document is one scalar
+                    root = item
+                continue
+            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if event.anchor is not None or event.tag not in (None, "!"):
+                    raise _Unusual
+                if stack and type(stack[-1]) is _Frame and stack[-1].raw is None:
+                    raise _Unusual  # a complex key (a mapping or list as a key)
+                if kind is yaml.MappingStartEvent:
+                    mapping = LineMap()
+                    mapping.line = event.start_mark.line + 1
+                    mapping.key_lines = {}
+                    stack.append(_Frame(mapping))
+                else:
+                    stack.append([])
+                continue
+            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                done = stack.pop()
+                item = done if type(done) is list else done.mapping
+                if stack:
+                    _add(stack, item, event, None)
+                else:
+                    root = item
+                continue
+            if kind is yaml.AliasEvent:
+                line = event.start_mark.line + 1
+                raise ImportFileError(
+                    f"line {line}: YAML aliases (*{event.anchor}) are not accepted"
+                )
+            if kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _Unusual
+            elif kind is yaml.StreamEndEvent:
+                return root
+    finally:
+        loader.dispose()
+
+
+class _Frame:
+    """A mapping being read, and the key whose value comes next (None: a key comes)."""
+
+    __slots__ = ("key", "mapping", "raw")
+
+    def __init__(self, mapping: LineMap) -> None:
+        self.mapping = mapping
+        self.key = ""
+        self.raw: str | None = None
+
+
+def _add(stack: list[Any], item: Any, event: Any, raw: str | None) -> None:
+    """Put a finished value into the container being read: appended to a list, or in a
+    mapping as a key (its raw text, checked for repeats) or as the pending key's value."""
+    top = stack[-1]
+    if type(top) is list:
+        top.append(item)
+        return
+    if top.raw is None:
+        mapping = top.mapping
+        if raw is None:
+            raise _Unusual
+        if raw in mapping.key_lines:
+            raise ImportFileError(f"line {mapping.line}: field {raw!r} is given twice")
+        mapping.key_lines[raw] = event.start_mark.line + 1
+        top.key, top.raw = str(item), raw
+    else:
+        top.mapping[top.key] = item
+        top.raw = None
+
+
 def _load(text: str) -> Any:
+    try:
+        return _read_events(text)
+    except _Unusual:
+        return _compose(text)
+
+
+def _compose(text: str) -> Any:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
