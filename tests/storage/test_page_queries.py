@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import event, select
 

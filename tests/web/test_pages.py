@@ -19,8 +19,8 @@ from support.web import SECRET
 from tracker.domain.dates import parse_now
 from tracker.service.app import make_app
 from tracker.service.views.contracts import HISTORY_SHOWN
-from tracker.web.auth import SESSION_COOKIE
 from tracker.web.app import create_app
+from tracker.web.auth import SESSION_COOKIE
 from tracker.web.tokens import Link, Purpose, issue
 
 SENT = datetime(2024, 9, 2, 8, tzinfo=UTC)

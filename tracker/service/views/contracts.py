@@ -54,8 +54,8 @@ from tracker.store.models import (
 )
 from tracker.store.rows import copy_row
 
-
-#: The changes ``show`` and the contract page list: the latest, with a count of the rest.
+#: The latest changes a contract's detail holds (the page lists them and counts the rest;
+#: ``show`` prints the first ten).
 HISTORY_SHOWN = 50
 
 
