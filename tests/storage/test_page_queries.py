@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from tracker.service.app import App
 from tracker.service.contracts import add_contracts
 from tracker.service.registers.inputs import ContractInput
 from tracker.service.views.contract_page import contract_page
+from tracker.service.views.contracts import HISTORY_SHOWN
 from tracker.service.views.decisions import STATEMENTS, my_decisions
+from tracker.store.models import ContractRow, EventRow
 
 Build = Callable[..., ContractInput]
 VIEWER = "viewer@example.org"
@@ -83,3 +86,23 @@ async def test_a_contract_not_theirs_is_absent_in_the_same_statements(
     assert len(seen) == 2
     assert await contract_page(app, "SMALL/001", "w1@example.org", admin=False) is not None
     assert await contract_page(app, "SMALL/001", "admin@example.org", admin=True) is not None
+
+
+async def test_the_contract_page_shows_the_latest_changes_and_counts_the_rest(
+    app: App, contract: Build
+) -> None:
+    await add_contracts(app, _batch(contract, "SMALL", 1))
+    async with app.session() as session, session.begin():
+        row = (await session.execute(select(ContractRow))).scalar_one()
+        for n in range(HISTORY_SHOWN + 10):
+            at = app.now + timedelta(minutes=n)
+            session.add(EventRow(contract_id=row.id, at=at, kind="edited", detail=f"change {n}"))
+    with _statements(app) as seen:
+        page = await contract_page(app, "SMALL/000", VIEWER, admin=False)
+    assert page is not None
+    details = [e.detail for e in page.detail.events]
+    # The newest first, as many as shown; the "added" event and the oldest nine are not.
+    assert details == [f"change {n}" for n in reversed(range(10, HISTORY_SHOWN + 10))]
+    assert page.detail.events_total == HISTORY_SHOWN + 11
+    assert page.detail.earlier_events == 11
+    assert len(seen) == CONTRACT_PAGE_STATEMENTS, seen

@@ -76,12 +76,16 @@ def web_env(env: Mapping[str, str], port: int) -> dict[str, str]:
     }
 
 
-def start_serve(url: str, env: Mapping[str, str], cwd: Path, *, port: int, now: str) -> Served:
-    """``tracker --db url --now now serve --port port``, waited for until /healthz is 200."""
+def start_serve(
+    url: str, env: Mapping[str, str], cwd: Path, *, port: int, now: str, workers: int = 1
+) -> Served:
+    """``tracker --db url --now now serve --port port [--workers N]``, waited for until
+    /healthz is 200."""
     log = cwd / f"serve-{port}.log"
     handle = log.open("w", encoding="utf-8")
+    more = ("--workers", str(workers)) if workers != 1 else ()
     process = subprocess.Popen(
-        tracker_argv(url, "serve", "--port", str(port), now=now),
+        tracker_argv(url, "serve", "--port", str(port), *more, now=now),
         env=dict(env),
         cwd=cwd,
         stdout=handle,

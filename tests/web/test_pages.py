@@ -13,11 +13,14 @@ import httpx
 import pytest
 from support.cli import Runner, dump, sqlite_db_url
 from support.people import LANCS_OWNER
+from support.session import session_cookie
 from support.web import SECRET
 
 from tracker.domain.dates import parse_now
 from tracker.service.app import make_app
+from tracker.service.views.contracts import HISTORY_SHOWN
 from tracker.web.app import create_app
+from tracker.web.auth import SESSION_COOKIE
 from tracker.web.tokens import Link, Purpose, issue
 
 SENT = datetime(2024, 9, 2, 8, tzinfo=UTC)
@@ -105,3 +108,29 @@ async def test_digest_settings_form(client: httpx.AsyncClient, db_path: Path) ->
         assert conn.execute("SELECT email, digest FROM recipients").fetchall() == [
             (LANCS_OWNER, "daily")
         ]
+
+
+async def test_a_long_change_history_shows_the_latest_and_says_how_many_more(
+    client: httpx.AsyncClient, db_path: Path
+) -> None:
+    with sqlite3.connect(db_path) as conn:
+        (cid,) = conn.execute("SELECT id FROM contracts WHERE ref = 'LANCS-DRIVE'").fetchone()
+        (before,) = conn.execute(
+            "SELECT count(*) FROM contract_events WHERE contract_id = ?", (cid,)
+        ).fetchone()
+        conn.executemany(
+            "INSERT INTO contract_events (contract_id, at, kind, detail) VALUES (?, ?, ?, ?)",
+            [
+                (cid, f"2024-09-03 09:{n:02d}:00.000000", "edited", f"Change number {n}")
+                for n in range(HISTORY_SHOWN)
+            ],
+        )
+    client.cookies.set(SESSION_COOKIE, session_cookie(LANCS_OWNER, SECRET))
+    page = await client.get("/contracts/LANCS-DRIVE")
+    assert page.status_code == 200
+    total = HISTORY_SHOWN + before
+    assert f"The latest {HISTORY_SHOWN} of {total} changes, newest first" in page.text
+    earlier = "1 earlier change is" if before == 1 else f"{before} earlier changes are"
+    assert f"({earlier} not shown)" in page.text
+    assert "Change number 0" in page.text and f"Change number {HISTORY_SHOWN - 1}" in page.text
+    assert "added" not in page.text.split('id="history"')[1]

@@ -293,9 +293,7 @@ class ReminderRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"))
-    contract_id: Mapped[int] = mapped_column(
-        ForeignKey("contracts.id", ondelete="CASCADE"), index=True
-    )
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"))
     milestone_due: Mapped[date] = mapped_column(Date)
     lead: Mapped[int] = mapped_column(Integer)
     recipient: Mapped[str] = mapped_column(String(EMAIL))
@@ -320,6 +318,8 @@ class ReminderRow(Base):
         UniqueConstraint("milestone_id", "milestone_due", "lead", "recipient"),
         # The sweep's due query: status = planned/sending and due_at <= now, oldest first.
         Index("ix_reminders_status_due_at", "status", "due_at"),
+        # A contract's reminders (the cascade), and its failed ones (the digest, the home).
+        Index("ix_reminders_contract_id_status", "contract_id", "status"),
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.domain.funding import (
@@ -53,6 +53,10 @@ from tracker.store.models import (
     live_lines,
 )
 from tracker.store.rows import copy_row
+
+#: The latest changes a contract's detail holds (the page lists them and counts the rest;
+#: ``show`` prints the first ten).
+HISTORY_SHOWN = 50
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,9 +178,17 @@ class ContractDetail:
     extensions: tuple[ExtensionView, ...]
     funding: tuple[LineView, ...]
     costs: tuple[LineView, ...]
+    #: The latest :data:`HISTORY_SHOWN` changes, newest first.
     events: tuple[EventView, ...]
     reminders: tuple[AttemptView, ...] = ()
     variations: tuple[VariationView, ...] = ()
+    #: Every change in the history, shown or not.
+    events_total: int = 0
+
+    @property
+    def earlier_events(self) -> int:
+        """Changes older than those shown."""
+        return self.events_total - len(self.events)
 
 
 def _closed_note(m: MilestoneRow, status: MilestoneStatus, today: date, end: date) -> str | None:
@@ -280,14 +292,16 @@ async def contract_detail(app: App, ref: str) -> ContractDetail:
 async def detail_of(app: App, session: AsyncSession, row: ContractRow) -> ContractDetail:
     """What ``show`` shows of a loaded contract (the web app's contract page too, once it
     has found the contract visible to the viewer)."""
-    events = (
+    # The latest changes and, in the same statement, how many there are in all.
+    latest = (
         await session.execute(
-            select(EventRow)
+            select(EventRow, func.count().over())
             .where(EventRow.contract_id == row.id)
             .order_by(EventRow.at.desc(), EventRow.id.desc())
-            .limit(50)
+            .limit(HISTORY_SHOWN)
         )
-    ).scalars()
+    ).all()
+    events = [event for event, _ in latest]
     return ContractDetail(
         summary=summarise(row, app),
         extensions=tuple(_extension_view(e) for e in row.extensions),
@@ -296,6 +310,7 @@ async def detail_of(app: App, session: AsyncSession, row: ContractRow) -> Contra
         events=tuple(copy_row(EventView, e) for e in events),
         reminders=tuple(await attempt_history(app, contract_id=row.id, session=session)),
         variations=tuple(copy_row(VariationView, v) for v in await variations_of(session, row)),
+        events_total=latest[0][1] if latest else 0,
     )
 
 
