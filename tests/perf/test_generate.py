@@ -7,14 +7,13 @@ tests/storage/test_digest_queries.py (benchmark 4 reports the same count).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
+from support.statements import first_word, statements_run
 
 from bench.generate import DEFAULT_NOW, build_rows, generate, sqlite_records
 from tracker.domain.reminders import latest_nag, nag_count, recipients_for
@@ -178,22 +177,6 @@ async def _reference_nags(session: Any, app: App) -> set[tuple[int, int, str]]:
     return wanted
 
 
-@contextmanager
-def _selects(app: App) -> Iterator[list[tuple[str, Any]]]:
-    """The SELECT statements (with their parameters) run inside the block."""
-    seen: list[tuple[str, Any]] = []
-
-    def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, params))
-
-    event.listen(app.engine.sync_engine, "before_cursor_execute", grab)
-    try:
-        yield seen
-    finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", grab)
-
-
 async def _plan(app: App, statement: str, params: Any) -> list[str]:
     """SQLite's EXPLAIN QUERY PLAN lines for a statement."""
     async with app.engine.connect() as conn:
@@ -208,7 +191,7 @@ async def test_due_query_scans_the_due_index_on_sqlite(sqlite_url: str, tmp_path
     app = _app(sqlite_url, tmp_path)
     await app.open()
     try:
-        with _selects(app) as seen:
+        with statements_run(app, first_word("SELECT")) as seen:
             async with app.session() as session:
                 found = await due_reminders(session, app.now, limit=100, lock=False)
         assert found == []
@@ -230,7 +213,7 @@ async def test_nag_query_scans_the_next_nag_index_on_sqlite(
     app = _app(sqlite_url, tmp_path, DEFAULT_NOW + timedelta(days=3))
     await app.open()
     try:
-        with _selects(app) as seen:
+        with statements_run(app, first_word("SELECT")) as seen:
             async with app.session() as session:
                 await nags_due(session, app)
         statement, params = seen[0]

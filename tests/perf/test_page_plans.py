@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import event
+from support.statements import first_word, statements_run
 
 from bench.generate import DEFAULT_NOW, generate, person
 from tracker.policy import load_policy
@@ -28,17 +28,8 @@ PAGES: dict[str, Callable[[App], Awaitable[Any]]] = {
 
 async def _plans(app: App, read: Callable[[App], Awaitable[Any]]) -> list[tuple[str, list[str]]]:
     """Each statement ``read`` runs, with its plan's lines."""
-    seen: list[tuple[str, Any]] = []
-
-    def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, params))
-
-    event.listen(app.engine.sync_engine, "before_cursor_execute", grab)
-    try:
+    with statements_run(app, first_word("SELECT")) as seen:
         assert await read(app) is not None
-    finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", grab)
     plans = []
     async with app.engine.connect() as conn:
         for statement, params in seen:

@@ -8,12 +8,12 @@ row another sender took in between is left alone.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
+from support.statements import first_word, statements_run
 
 from tracker.service.app import App
 from tracker.store.models import DigestRow
@@ -46,22 +46,6 @@ async def _digests(app: App, count: int, **overrides: Any) -> list[int]:
         return [row.id for row in rows]
 
 
-@contextmanager
-def _updates(app: App) -> Iterator[list[str]]:
-    """The UPDATE statements run on ``app``'s engine while the block runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE"):
-            seen.append(statement)
-
-    event.listen(app.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", record)
-
-
 async def _claim(app: App, instance: str, limit: int) -> list[ClaimedDigest]:
     async with app.session() as session:
         return await claim_digests(
@@ -83,7 +67,7 @@ async def test_a_batch_of_digests_is_claimed_in_one_statement(app: App) -> None:
         lease_until=app.now - LEASE,
         attempts=2,
     )
-    with _updates(app) as updates:
+    with statements_run(app, first_word("UPDATE")) as updates:
         claimed = await _claim(app, "me", limit=100)
     assert len(updates) == 1
     assert sorted(c.id for c in claimed) == sorted(due + orphaned)

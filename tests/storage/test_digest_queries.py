@@ -9,12 +9,12 @@ Counted with a ``before_cursor_execute`` listener on the engine, on both backend
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import func, insert, select, update
+from support.statements import short, statements_run
 
 from tracker.service.app import App
 from tracker.service.contracts import add_contracts
@@ -143,30 +143,15 @@ async def _fail_some(app: App, prefix: str, count: int) -> None:
         await session.commit()
 
 
-@contextmanager
-def _statements(app: App) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(" ".join(statement.split())[:120])
-
-    engine = app.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 async def _load(
     app: App, people: Sequence[str] | None = None, cache: FactsCache | None = None
 ) -> tuple[list[str], Batch, list[str]]:
     async with app.session() as session:
         everyone = await all_recipients(session)
         chosen = list(people) if people is not None else everyone
-        with _statements(app) as seen:
+        with statements_run(app) as seen:
             batch = await load_batch(session, app, chosen, cache)
-    return chosen, batch, seen
+    return chosen, batch, short(seen)
 
 
 async def test_load_batch_runs_a_constant_number_of_statements(app: App, contract: Build) -> None:

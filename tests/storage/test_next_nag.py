@@ -20,6 +20,7 @@ import pytest
 from alembic import command
 from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.engine import Connection
+from support.statements import first_word, statements_run
 
 from tracker.domain.reminders import nag_plannable_at
 from tracker.domain.types import FACT_KINDS, PASSING_KINDS, MilestoneKind, MilestoneStatus
@@ -351,24 +352,20 @@ async def test_an_idle_sweep_reads_no_overdue_decision(
         )
     assert overdue == len(refs)
 
-    statements: list[tuple[str, Any]] = []
     loaded: list[MilestoneRow] = []
-
-    def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        statements.append((statement, params))
 
     def load(target: MilestoneRow, context: Any) -> None:
         loaded.append(target)
 
-    event.listen(app.engine.sync_engine, "before_cursor_execute", grab)
     event.listen(MilestoneRow, "load", load)
     try:
-        assert await sweep_nags(app) == 0
+        with statements_run(app) as statements:
+            assert await sweep_nags(app) == 0
     finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", grab)
         event.remove(MilestoneRow, "load", load)
     assert loaded == []
-    selects = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
+    is_select = first_word("SELECT")
+    selects = [(s, p) for s, p in statements if is_select(s)]
     assert len(selects) == 1, statements
     assert not any(s.lstrip().upper().startswith(("UPDATE", "INSERT")) for s, _ in statements)
 

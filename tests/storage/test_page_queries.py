@@ -4,12 +4,11 @@ listener at 5 and at 55 contracts, on both backends."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
+from support.statements import not_begin, statements_run
 
 from tracker.service.app import App
 from tracker.service.contracts import add_contracts
@@ -39,27 +38,10 @@ def _batch(contract: Build, prefix: str, count: int) -> list[ContractInput]:
     ]
 
 
-@contextmanager
-def _statements(app: App) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        # SQLite's BEGIN IMMEDIATE (tracker.store.engine) is a transaction, not a query.
-        if not statement.startswith("BEGIN"):
-            seen.append(" ".join(statement.split())[:100])
-
-    engine = app.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 async def _pages(app: App) -> tuple[int, list[str], list[str]]:
-    with _statements(app) as home:
+    with statements_run(app, not_begin) as home:
         decisions = await my_decisions(app, VIEWER)
-    with _statements(app) as page:
+    with statements_run(app, not_begin) as page:
         found = await contract_page(app, "SMALL/000", VIEWER, admin=False)
     assert found is not None and found.decisions
     return len(decisions.upcoming) + len(decisions.overdue), home, page
@@ -80,7 +62,7 @@ async def test_a_contract_not_theirs_is_absent_in_the_same_statements(
     app: App, contract: Build
 ) -> None:
     await add_contracts(app, _batch(contract, "SMALL", 2))
-    with _statements(app) as seen:
+    with statements_run(app, not_begin) as seen:
         assert await contract_page(app, "SMALL/000", "other@example.org", admin=False) is None
         assert await contract_page(app, "NO-SUCH", VIEWER, admin=False) is None
     assert len(seen) == 2
@@ -97,7 +79,7 @@ async def test_the_contract_page_shows_the_latest_changes_and_counts_the_rest(
         for n in range(HISTORY_SHOWN + 10):
             at = app.now + timedelta(minutes=n)
             session.add(EventRow(contract_id=row.id, at=at, kind="edited", detail=f"change {n}"))
-    with _statements(app) as seen:
+    with statements_run(app, not_begin) as seen:
         page = await contract_page(app, "SMALL/000", VIEWER, admin=False)
     assert page is not None
     details = [e.detail for e in page.detail.events]

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from register_support import ADMIN, ALICE, IMPORTED, SERVER_NOW, write_register
-from sqlalchemy import event, select
+from sqlalchemy import select
 from support.processes import clean_env, run_tracker
 from support.session import session_cookie
+from support.statements import statements_run
 from support.web import SECRET
 
 from tracker.domain.dates import parse_now
@@ -45,25 +45,19 @@ async def _counts(url: str) -> dict[tuple[str, str], int]:
     base = make_app(db=url, now=parse_now(SERVER_NOW))
     app = create_app(base)
     counts: dict[tuple[str, str], int] = {}
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(base.engine.sync_engine, "before_cursor_execute", count)
     try:
-        transport = httpx.ASGITransport(app=app)
-        for person, path in PAGES:
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://127.0.0.1"
-            ) as client:
-                client.cookies.set(SESSION_COOKIE, session_cookie(person))
-                seen.clear()
-                response = await client.get(path)
-                assert response.status_code == 200, (path, response.text[:500])
-                counts[(person, path)] = len(seen)
+        with statements_run(base) as seen:
+            transport = httpx.ASGITransport(app=app)
+            for person, path in PAGES:
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://127.0.0.1"
+                ) as client:
+                    client.cookies.set(SESSION_COOKIE, session_cookie(person))
+                    seen.clear()
+                    response = await client.get(path)
+                    assert response.status_code == 200, (path, response.text[:500])
+                    counts[(person, path)] = len(seen)
     finally:
-        event.remove(base.engine.sync_engine, "before_cursor_execute", count)
         await base.close()
     return counts
 
