@@ -24,9 +24,9 @@ from support.cli import (
     WM_SEED,
     Result,
     error_line,
-    in_process,
     isolate,
     ok,
+    runner_on,
 )
 
 from tracker.errors import StaleChange
@@ -44,9 +44,7 @@ def life(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     monkeypatch.setenv("TRACKER_ACTOR", "olivia")
     monkeypatch.setenv("TRACKER_OUTBOX_DIR", str(tmp_path / "outbox"))
 
-    def run(*args: str) -> Result:
-        return in_process(["--db", db_url, *args])
-
+    run = runner_on(db_url)
     for seed in (LANCS_SEED, WM_SEED):
         ok(run("--now", NOW, "import", str(seed)))
     return run

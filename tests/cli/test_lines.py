@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cli import LANCS, LANCS_SEED, NOW, Result, Runner, as_json, error_line, in_process, ok
-from support.year3 import JANUARY, YEAR3, add_expected_line, year3
+from support.cli import LANCS, Runner, as_json, error_line, ok
+from support.year3 import JANUARY, YEAR3, add_expected_line, lancashire_extended, year3
 
 OWNER = "policy.partnerships@lancashire-opcc.example.org"
 SPONSOR = "cfo@lancashire-opcc.example.org"
@@ -23,13 +23,7 @@ NEW = "new.manager@lancashire-opcc.example.org"
 @pytest.fixture
 def lancs(db_url: str, isolated_env: Path) -> Runner:
     """Lancashire on either backend, its extension activated (year three in term)."""
-
-    def run(*args: str) -> Result:
-        return in_process(["--db", db_url, *args])
-
-    ok(run("--now", NOW, "import", str(LANCS_SEED)))
-    ok(run("--now", NOW, "extend", LANCS))
-    return run
+    return lancashire_extended(db_url)
 
 
 @pytest.fixture

@@ -14,16 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cli import LANCS, LANCS_SEED, NOW, WM, WM_SEED, Result, Runner, in_process, ok
+from support.cli import (
+    LANCS,
+    LANCS_SEED,
+    NOW,
+    WM,
+    WM_SEED,
+    Runner,
+    ok,
+    runner_on,
+)
 
 NEW_OWNER = "new.manager@lancashire-opcc.example.org"
 
 
 @pytest.fixture
 def both(db_url: str, isolated_env: Path) -> Runner:
-    def run(*args: str) -> Result:
-        return in_process(["--db", db_url, *args])
-
+    run = runner_on(db_url)
     for seed in (LANCS_SEED, WM_SEED):
         ok(run("--now", NOW, "import", str(seed)))
     return run

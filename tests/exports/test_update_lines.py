@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cli import LANCS, LANCS_SEED, NOW, Result, Runner, in_process, ok
-from support.year3 import JANUARY, YEAR3, add_expected_line, year3
+from support.cli import LANCS, LANCS_SEED, Result, Runner, ok
+from support.year3 import JANUARY, YEAR3, add_expected_line, lancashire_extended, year3
 
 SEED_FUNDING = (
     "      - {source: Home Office grant, year: 2024/25, amount: 399543, status: confirmed}\n"
@@ -30,12 +30,7 @@ CONFIRMED = (
 @pytest.fixture
 def cli(db_url: str, isolated_env: Path) -> Runner:
     """Lancashire, its extension taken, with the expected Home Office line F3."""
-
-    def run(*args: str) -> Result:
-        return in_process(["--db", db_url, *args])
-
-    ok(run("--now", NOW, "import", str(LANCS_SEED)))
-    ok(run("--now", NOW, "extend", LANCS))
+    run = lancashire_extended(db_url)
     add_expected_line(run)
     return run
 

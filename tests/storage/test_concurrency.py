@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -127,23 +128,31 @@ async def test_sqlite_writer_waits_for_another_process_holding_the_write_lock(
         await _wait_for_other_process(app, sqlite_url)
 
 
-async def _wait_for_other_process(app: App, sqlite_url: str) -> None:
+@asynccontextmanager
+async def write_lock_held(sqlite_url: str, hold: float) -> AsyncIterator[None]:
+    """Another process (LOCK_HOLDER) holds the database's write lock for ``hold`` seconds
+    from when the block starts; the block ends after it has let go."""
     path = make_url(sqlite_url).database
     assert path is not None
-    hold = 1.0
     holder = await asyncio.create_subprocess_exec(
         sys.executable, "-c", LOCK_HOLDER, path, str(hold), stdout=asyncio.subprocess.PIPE
     )
     assert holder.stdout is not None
     try:
         assert await asyncio.wait_for(holder.stdout.readline(), 10) == b"locked\n"
-        started = time.monotonic()
-        await add_funding(app, REF, funding("Partner A", "100"))
-        waited = time.monotonic() - started
+        yield
     finally:
         rest, _ = await holder.communicate()
     assert holder.returncode == 0
     assert rest == b"released\n"
+
+
+async def _wait_for_other_process(app: App, sqlite_url: str) -> None:
+    hold = 1.0
+    async with write_lock_held(sqlite_url, hold):
+        started = time.monotonic()
+        await add_funding(app, REF, funding("Partner A", "100"))
+        waited = time.monotonic() - started
     # It queued behind the other process (not "database is locked" at once) and got in
     # well within the busy timeout.
     assert hold * 0.5 <= waited < SQLITE_BUSY_TIMEOUT_MS / 1000
@@ -185,13 +194,6 @@ async def test_a_read_only_app_reads_beside_a_held_write_lock_without_queueing(
     IMMEDIATE) queues behind the lock. 50 browsers would otherwise read one at a time."""
     async with opened(make_app(db=sqlite_url, now=NOW)) as app:
         await add_contracts(app, [contract()])
-    path = make_url(sqlite_url).database
-    assert path is not None
-    hold = 3.0
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", LOCK_HOLDER, path, str(hold), stdout=asyncio.subprocess.PIPE
-    )
-    assert holder.stdout is not None
 
     async def read(read_only: bool) -> tuple[float, list[str]]:
         async with opened(make_app(db=sqlite_url, now=NOW), check_schema=False) as reader:
@@ -201,12 +203,9 @@ async def test_a_read_only_app_reads_beside_a_held_write_lock_without_queueing(
                 refs = list((await session.execute(select(ContractRow.ref))).scalars())
             return time.monotonic() - started, refs
 
-    try:
-        assert await asyncio.wait_for(holder.stdout.readline(), 10) == b"locked\n"
+    async with write_lock_held(sqlite_url, 3.0):
         quick, refs = await read(read_only=True)
         queued, _ = await read(read_only=False)
-    finally:
-        await holder.communicate()
     assert refs == [REF]
     assert quick < 1.0, f"the read-only reader waited {quick:.2f} s for the write lock"
     assert queued >= 1.0, f"the ordinary reader did not queue ({queued:.2f} s)"

@@ -65,6 +65,15 @@ def in_process(argv: list[str]) -> Result:
     return Result(code=code, out=out.getvalue(), err=err.getvalue())
 
 
+def runner_on(db_url: str) -> Runner:
+    """``tracker --db db_url *args`` in this process, as a test's ``run("list")``."""
+
+    def run(*args: str) -> Result:
+        return in_process(["--db", db_url, *args])
+
+    return run
+
+
 def ok(result: Result) -> Result:
     """Exit 0, nothing on stderr, no traceback anywhere: the command did what it says."""
     assert result.code == 0, result

@@ -39,6 +39,7 @@ from support.cli import (
     import_seeds,
     in_process,
     isolate,
+    runner_on,
     sqlite_db_url,
 )
 from support.people import MAIL_FROM
@@ -70,10 +71,7 @@ def cli(isolated_env: Path, cli_db_url: str, monkeypatch: pytest.MonkeyPatch) ->
     # command itself (a self-deadlock, i.e. a bug): report it after 1 s, not 10 s.
     monkeypatch.setattr("tracker.store.engine.SQLITE_BUSY_TIMEOUT_MS", 1000)
 
-    def run(*args: str) -> Result:
-        return in_process(["--db", cli_db_url, *args])
-
-    return run
+    return runner_on(cli_db_url)
 
 
 @pytest.fixture

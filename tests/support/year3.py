@@ -6,12 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from support.cli import LANCS, Runner, as_json, ok
+from support.cli import LANCS, LANCS_SEED, NOW, Runner, as_json, ok, runner_on
 
 #: A day in January 2025, after the letter: when the tests look.
 JANUARY = "2025-01-14"
 #: Year three's cost, and the expected line's amount.
 YEAR3 = "298403.22"
+
+
+def lancashire_extended(db_url: str) -> Runner:
+    """The CLI on ``db_url`` holding Lancashire with its extension activated (year three
+    in term)."""
+    run = runner_on(db_url)
+    ok(run("--now", NOW, "import", str(LANCS_SEED)))
+    ok(run("--now", NOW, "extend", LANCS))
+    return run
 
 
 def add_expected_line(run: Runner) -> None:
