@@ -69,7 +69,11 @@ def _processors(table: Table, names: Sequence[str], dialect: Dialect) -> list[Pr
     return [table.c[name].type._cached_bind_processor(dialect) for name in names]
 
 
-def _columns(table: Table, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+#: A column's values in row order, and the distinct ones among them.
+Column = tuple[list[Any], set[Any]]
+
+
+def _columns(table: Table, rows: Sequence[Mapping[str, Any]]) -> dict[str, Column]:
     """Each column's values (``id`` left to the database), leaving out a column that is
     NULL in every row and has no server default (NULL either way): the planned
     reminders' six columns for later (claim, lease, reply...) need not be bound
@@ -78,22 +82,22 @@ def _columns(table: Table, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[
     for column in table.columns:
         if column.name != "id":
             values = list(map(dict.get, rows, repeat(column.name)))  # type: ignore[arg-type]
-            if column.server_default is not None or any(v is not None for v in set(values)):
-                columns[column.name] = values
+            distinct = set(values)
+            if column.server_default is not None or distinct != {None}:
+                columns[column.name] = (values, distinct)
     return columns
 
 
 def _arguments(
-    names: Sequence[str], processors: Sequence[Processor | None], columns: dict[str, list[Any]]
+    names: Sequence[str], processors: Sequence[Processor | None], columns: dict[str, Column]
 ) -> list[tuple[Any, ...]]:
     """The driver's rows, built column by column: each distinct value of a column goes
     through its processor once (the rows repeat the same few people, statuses and
     times), and the rest is lookups and zips that run in C, not a Python call a value."""
     by_column = []
     for name, process in zip(names, processors, strict=True):
-        column = columns[name]
-        distinct = set(column)
-        if process is not None or any(_is_enum(value) for value in distinct):
+        column, distinct = columns[name]
+        if process is not None or any(_str_subclass(value) for value in distinct):
             run = process or _same
             processed = {value: run(_plain(value)) for value in distinct}
             column = list(map(processed.__getitem__, column))
@@ -101,14 +105,14 @@ def _arguments(
     return list(zip(*by_column, strict=True))
 
 
-def _is_enum(value: Any) -> bool:
+def _str_subclass(value: Any) -> bool:
     return isinstance(value, str) and type(value) is not str
 
 
 def _plain(value: Any) -> Any:
     """A str enum (a status, a kind) as its text: the driver adapts a subclass of str
     the slow way, which cost the 700,000 planned reminders' inserts more than a second."""
-    return str(value) if _is_enum(value) else value
+    return str(value) if _str_subclass(value) else value
 
 
 def _same(value: Any) -> Any:

@@ -200,8 +200,8 @@ def _add(stack: list[Any], item: Any, event: Any, raw: str | None) -> None:
         return
     if top.raw is None:
         mapping = top.mapping
-        if raw is None:
-            raise _Unusual
+        # A key is a scalar: a list or mapping as a key went to the loader at its start.
+        assert raw is not None
         if raw in mapping.key_lines:
             raise ImportFileError(f"line {mapping.line}: field {raw!r} is given twice")
         mapping.key_lines[raw] = event.start_mark.line + 1
